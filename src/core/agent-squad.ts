@@ -1,0 +1,44 @@
+import { ConsecutiveRoleError } from '../errors.js';
+import type { ConsecutiveRolePolicy, ContentBlock, ConversationMessage } from '../types.js';
+import type { EncodedMessage } from './backend.js';
+
+/**
+ * Agent Squad's rules, kept once for every backend.
+ *
+ * Within a batch, a message with the same role as the one before it is dropped (`skip`) or refused
+ * (`throw`). Only the batch's first message still has to be compared with what is stored, which the
+ * backend does atomically with the write.
+ */
+export function collapseConsecutive(messages: EncodedMessage[], policy: ConsecutiveRolePolicy): EncodedMessage[] {
+  if (policy === 'keep') return messages;
+  const kept: EncodedMessage[] = [];
+  for (const message of messages) {
+    const previous = kept[kept.length - 1];
+    if (previous?.role === message.role) {
+      if (policy === 'throw') throw new ConsecutiveRoleError(message.role);
+      continue;
+    }
+    kept.push(message);
+  }
+  return kept;
+}
+
+/**
+ * `fetchAllChats` tags each assistant message with the agent that wrote it, as Agent Squad does:
+ * the first text block gets a `[agentId] ` prefix. Unlike Agent Squad, other blocks are kept, and a
+ * message without a text block gets one holding the tag, so attribution is never lost.
+ */
+export function attributeToAgent(agentId: string, message: ConversationMessage): ConversationMessage {
+  if (message.role !== 'assistant') return message;
+  const tag = `[${agentId}] `;
+  const i = message.content.findIndex((block) => typeof block.text === 'string');
+  const content: ContentBlock[] =
+    i === -1
+      ? [{ text: tag }, ...message.content]
+      : message.content.map((block, j) => (j === i ? { ...block, text: tag + (block.text as string) } : block));
+  return { role: message.role, content };
+}
+
+export function consecutiveNotice(role: string, agentId: string): string {
+  return `> Consecutive ${role} message detected for agent ${agentId}. Not saving.`;
+}

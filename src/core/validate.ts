@@ -1,0 +1,157 @@
+import { ValidationError } from '../errors.js';
+import type { ContentBlock, ConversationKey, JsonValue, MessageInput, Role } from '../types.js';
+import type { EncodedMessage } from './backend.js';
+
+export const MAX_ID_LENGTH = 256;
+/** Deeper content is refused rather than risking a stack overflow in JSON.stringify or a driver. */
+export const MAX_CONTENT_DEPTH = 128;
+export const MAX_PAGE_SIZE = 1000;
+export const DEFAULT_PAGE_SIZE = 50;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function checkId(field: string, value: unknown): string {
+  if (typeof value !== 'string') throw new ValidationError(field, `must be a string, got ${describe(value)}`);
+  if (value.length === 0) throw new ValidationError(field, 'must not be empty');
+  if (value.length > MAX_ID_LENGTH) {
+    throw new ValidationError(field, `is ${value.length} UTF-16 units long; the limit is ${MAX_ID_LENGTH}`);
+  }
+  if (value.includes('\0')) throw new ValidationError(field, 'must not contain a NUL character');
+  if (LONE_SURROGATE.test(value)) throw new ValidationError(field, 'must not contain a lone surrogate');
+  return value;
+}
+
+export function checkKey(userId: unknown, sessionId: unknown, agentId: unknown): ConversationKey {
+  return {
+    userId: checkId('userId', userId),
+    sessionId: checkId('sessionId', sessionId),
+    agentId: checkId('agentId', agentId),
+  };
+}
+
+export function checkRole(field: string, value: unknown): Role {
+  if (value === 'user' || value === 'assistant') return value;
+  throw new ValidationError(field, `must be 'user' or 'assistant', got ${describe(value)}`);
+}
+
+/**
+ * Checks that content is plain JSON data and serialises it. Anything JSON.stringify would silently
+ * change (NaN to null, a Date to a string, undefined in an array to null) is refused, so what is read
+ * back is what was written. An object key whose value is undefined is dropped, as JSON does.
+ */
+export function encodeMessage(field: string, input: unknown, clock: () => number): EncodedMessage {
+  if (!isPlainObject(input)) throw new ValidationError(field, `must be a message object, got ${describe(input)}`);
+  const message = input as Partial<MessageInput>;
+  const role = checkRole(`${field}.role`, message.role);
+  const content: unknown = typeof message.content === 'string' ? [{ text: message.content }] : message.content;
+  if (!Array.isArray(content)) {
+    throw new ValidationError(`${field}.content`, `must be an array of content blocks or a string, got ${describe(content)}`);
+  }
+  content.forEach((block, i) => {
+    if (!isPlainObject(block)) {
+      throw new ValidationError(`${field}.content[${i}]`, `must be a plain object such as { text }, got ${describe(block)}`);
+    }
+    checkJson(`${field}.content[${i}]`, block, new Set(), 1);
+  });
+  return {
+    role,
+    json: JSON.stringify(content as ContentBlock[]),
+    timestamp: message.timestamp === undefined ? checkClock(clock()) : checkTimestamp(`${field}.timestamp`, message.timestamp),
+  };
+}
+
+function checkJson(path: string, value: unknown, ancestors: Set<object>, depth: number): asserts value is JsonValue {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) throw new ValidationError(path, `${value} is not a finite number`);
+      return;
+    case 'object':
+      break;
+    default:
+      throw new ValidationError(path, `${describe(value)} is not JSON data`);
+  }
+  if (value === null) return;
+  if (depth > MAX_CONTENT_DEPTH) throw new ValidationError(path, `is nested deeper than ${MAX_CONTENT_DEPTH} levels`);
+  if (ancestors.has(value)) throw new ValidationError(path, 'contains a cycle');
+  ancestors.add(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (value[i] === undefined) throw new ValidationError(`${path}[${i}]`, 'undefined is not JSON data');
+      checkJson(`${path}[${i}]`, value[i], ancestors, depth + 1);
+    }
+  } else if (isPlainObject(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      if (v !== undefined) checkJson(`${path}.${k}`, v, ancestors, depth + 1);
+    }
+  } else {
+    throw new ValidationError(path, `${describe(value)} is not plain JSON data`);
+  }
+  ancestors.delete(value);
+}
+
+function checkTimestamp(field: string, value: unknown): number {
+  const ms = value instanceof Date ? value.getTime() : value;
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) {
+    throw new ValidationError(field, `must be epoch milliseconds (a non-negative integer) or a valid Date, got ${describe(value)}`);
+  }
+  return ms;
+}
+
+export function checkClock(value: number): number {
+  return checkTimestamp('clock()', value);
+}
+
+/** Agent Squad keeps whole user/assistant pairs: an odd window is rounded down to even. */
+export function checkWindow(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new ValidationError('maxHistorySize', `must be a non-negative integer, got ${describe(value)}`);
+  }
+  return value - (value % 2);
+}
+
+export function checkPositiveInt(field: string, value: unknown, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new ValidationError(field, `must be an integer from 1 to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+export function checkOptions<T extends object>(field: string, value: unknown): Partial<T> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) throw new ValidationError(field, `must be an options object, got ${describe(value)}`);
+  return value as Partial<T>;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'string':
+      return value.length > 40 ? `a string of length ${value.length}` : JSON.stringify(value);
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return String(value);
+    case 'bigint':
+      return `the BigInt ${value}n`;
+    case 'function':
+      return 'a function';
+    case 'symbol':
+      return 'a symbol';
+    default: {
+      const name = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name;
+      return name && name !== 'Object' ? `a ${name}` : 'an object';
+    }
+  }
+}

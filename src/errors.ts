@@ -1,0 +1,74 @@
+/**
+ * The one family of errors convostore throws. Every error carries a stable `code` so callers can
+ * branch without `instanceof` across package copies; drivers' errors travel as `cause`.
+ */
+export type ErrorCode =
+  | 'VALIDATION'
+  | 'CONSECUTIVE_ROLE'
+  | 'TOO_LARGE'
+  | 'CLOSED'
+  | 'UNAVAILABLE'
+  | 'NOT_MIGRATED';
+
+export class ConvostoreError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input: an id, role, content, option, cursor. Nothing was written. */
+export class ValidationError extends ConvostoreError {
+  /** The argument or field at fault, e.g. `userId` or `message.content[2].image`. */
+  readonly field: string;
+
+  constructor(field: string, message: string, code: 'VALIDATION' | 'CONSECUTIVE_ROLE' = 'VALIDATION') {
+    super(code, `${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+/** Thrown only under `consecutiveRoles: 'throw'`; the default ('skip') never throws it. */
+export class ConsecutiveRoleError extends ValidationError {
+  constructor(role: string) {
+    super('message.role', `two consecutive '${role}' messages in one conversation`, 'CONSECUTIVE_ROLE');
+  }
+}
+
+/** A message whose serialised content exceeds the backend's limit. Nothing of it was written. */
+export class TooLargeError extends ConvostoreError {
+  readonly size: number;
+  readonly limit: number;
+
+  constructor(size: number, limit: number, backend: string) {
+    super(
+      'TOO_LARGE',
+      `message content is ${size} bytes as JSON; the ${backend} backend accepts at most ${limit} bytes per message`,
+    );
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+export class ClosedError extends ConvostoreError {
+  constructor() {
+    super('CLOSED', 'the store is closed');
+  }
+}
+
+/** The backend could not be reached or failed; the driver's error is the `cause`. */
+export class UnavailableError extends ConvostoreError {
+  constructor(message: string, cause?: unknown) {
+    super('UNAVAILABLE', cause instanceof Error ? `${message}: ${cause.message}` : message, { cause });
+  }
+}
+
+/** A remote database that lacks convostore's tables or their latest migration. */
+export class NotMigratedError extends ConvostoreError {
+  constructor(detail: string) {
+    super('NOT_MIGRATED', `${detail}; run \`npx drizzle-kit migrate\` (or \`convostore migrate\`) against it first`);
+  }
+}

@@ -1,0 +1,47 @@
+import Database from 'better-sqlite3';
+import { bind, type SqlDriver, type Statement, type StatementResult, type Row } from './driver.js';
+
+/** better-sqlite3 is synchronous: its transactions must not await, so a batch runs in one tick. */
+export class BetterSqlite3Driver implements SqlDriver {
+  readonly name = 'sqlite';
+  readonly #db: Database.Database;
+  readonly #statements = new Map<string, Database.Statement>();
+  readonly #transaction: (statements: Statement[]) => StatementResult[];
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    // IMMEDIATE takes the write lock up front, so a second process waits out the busy timeout
+    // instead of failing when a read lock cannot be upgraded.
+    this.#transaction = db.transaction((statements: Statement[]) => statements.map((s) => this.#exec(s))).immediate;
+  }
+
+  get database(): Database.Database {
+    return this.#db;
+  }
+
+  async run(statement: Statement): Promise<StatementResult> {
+    return this.#exec(statement);
+  }
+
+  async batch(statements: Statement[]): Promise<StatementResult[]> {
+    return this.#transaction(statements);
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+
+  #exec(statement: Statement): StatementResult {
+    const args = bind(statement);
+    let prepared = this.#statements.get(statement.query.sql);
+    if (!prepared) {
+      prepared = this.#db.prepare(statement.query.sql);
+      this.#statements.set(statement.query.sql, prepared);
+    }
+    if (prepared.reader) {
+      const rows = prepared.all(args) as Row[];
+      return { rows, changes: rows.length };
+    }
+    return { rows: [], changes: prepared.run(args).changes };
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The one seam between convostore's SQL and a driver. The statements are written once (queries.ts);
+ * a driver only knows how to run one of them, or several atomically: better-sqlite3 in a synchronous
+ * BEGIN IMMEDIATE transaction, @libsql/client as one `batch` (one round trip to a remote database).
+ */
+import { fillPlaceholders, type SQL } from 'drizzle-orm';
+import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
+
+export interface CompiledQuery {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+export interface Statement {
+  query: CompiledQuery;
+  values: Record<string, unknown>;
+}
+
+export type Row = Record<string, unknown>;
+
+export interface StatementResult {
+  rows: Row[];
+  changes: number;
+}
+
+export interface SqlDriver {
+  readonly name: 'sqlite' | 'libsql';
+  /** One statement outside any explicit transaction. */
+  run(statement: Statement): Promise<StatementResult>;
+  /** All statements in one write transaction: every one applies or none does. */
+  batch(statements: Statement[]): Promise<StatementResult[]>;
+  close(): Promise<void>;
+}
+
+const dialect = new SQLiteSyncDialect();
+
+/** Compiles a Drizzle `sql` template once; its `sql.placeholder`s are filled per call by `bind`. */
+export function compile(query: SQL): CompiledQuery {
+  const { sql, params } = dialect.sqlToQuery(query);
+  return { sql, params };
+}
+
+export function bind(statement: Statement): unknown[] {
+  return fillPlaceholders(statement.query.params as unknown[], statement.values);
+}

@@ -1,0 +1,122 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { createClient, type Client } from '@libsql/client';
+import { drizzle as drizzleBetterSqlite3, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate as migrateBetterSqlite3 } from 'drizzle-orm/better-sqlite3/migrator';
+import { drizzle as drizzleLibsql, type LibSQLDatabase } from 'drizzle-orm/libsql';
+import { migrate as migrateLibsql } from 'drizzle-orm/libsql/migrator';
+import * as schema from '../../drizzle/schema.js';
+import { ChatStore } from '../core/store.js';
+import { UnavailableError } from '../errors.js';
+import type { StoreOptions } from '../types.js';
+import { BetterSqlite3Driver } from './better-sqlite3-driver.js';
+import { LibsqlDriver } from './libsql-driver.js';
+import { assertMigrated, isMigrated, migrationsFolder } from './migrations.js';
+import { SqlBackend } from './sql-backend.js';
+
+export type ConvostoreSchema = typeof schema;
+export type SqlDatabase = BetterSQLite3Database<ConvostoreSchema> | LibSQLDatabase<ConvostoreSchema>;
+
+export interface SqlOptions extends StoreOptions {
+  /** Largest message content in UTF-8 bytes of JSON; default 1 MiB. */
+  maxMessageBytes?: number;
+  /** How long a writer waits for another process's lock on a local file; default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+export interface LibsqlOptions extends SqlOptions {
+  authToken?: string;
+  /** Apply the bundled migrations on open. Default: yes for local files and memory, no for remote. */
+  migrate?: boolean;
+}
+
+const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/**
+ * The SQL store on SQLite (better-sqlite3) or libSQL (@libsql/client: local file, memory, Turso).
+ * `db` is a Drizzle database over the same connection, typed with convostore's schema.
+ */
+export class SqlChatStorage extends ChatStore {
+  readonly db: SqlDatabase;
+
+  private constructor(backend: SqlBackend, db: SqlDatabase, options: StoreOptions) {
+    super(backend, options);
+    this.db = db;
+  }
+
+  /** A local SQLite file through better-sqlite3, migrated on open; WAL and a busy timeout. */
+  static async openSqlite(path: string, options: SqlOptions = {}): Promise<SqlChatStorage> {
+    const { maxMessageBytes, busyTimeoutMs, ...storeOptions } = options;
+    let database: Database.Database;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      database = new Database(path, { timeout: busyTimeoutMs ?? 5000 });
+      database.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode is durable against application crashes; a power cut may lose the last
+      // commits but never corrupts the file.
+      database.pragma('synchronous = NORMAL');
+      database.pragma('foreign_keys = ON');
+    } catch (error) {
+      throw new UnavailableError(`cannot open the SQLite file ${path}`, error);
+    }
+    const driver = new BetterSqlite3Driver(database);
+    const db = drizzleBetterSqlite3({ client: database, schema });
+    try {
+      await migrateOnce(driver, () => migrateBetterSqlite3(db, { migrationsFolder }));
+      return new SqlChatStorage(new SqlBackend(driver, maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES), db, storeOptions);
+    } catch (error) {
+      database.close();
+      throw error;
+    }
+  }
+
+  /**
+   * A libSQL database through @libsql/client: `file:` paths, `:memory:`, or a remote `libsql://`,
+   * `https://`, `wss://` Turso URL. A remote database must already be migrated.
+   */
+  static async openLibsql(url: string, options: LibsqlOptions = {}): Promise<SqlChatStorage> {
+    const { maxMessageBytes, busyTimeoutMs, authToken, migrate, ...storeOptions } = options;
+    const local = url === ':memory:' || url.startsWith('file:');
+    let client: Client;
+    try {
+      if (url.startsWith('file:')) {
+        const path = url.slice('file:'.length).replace(/^\/\/(localhost)?(?=\/)/, '').split('?')[0]!;
+        if (path && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      }
+      client = createClient({ url, authToken, intMode: 'number', timeout: busyTimeoutMs ?? 5000 });
+      if (local && url !== ':memory:') await client.execute('PRAGMA journal_mode = WAL');
+    } catch (error) {
+      throw new UnavailableError(`cannot open the libSQL database ${redact(url)}`, error);
+    }
+    const driver = new LibsqlDriver(client);
+    const db = drizzleLibsql({ client, schema });
+    try {
+      if (migrate ?? local) await migrateOnce(driver, () => migrateLibsql(db, { migrationsFolder }));
+      else await assertMigrated(driver, redact(url));
+      return new SqlChatStorage(new SqlBackend(driver, maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES), db, storeOptions);
+    } catch (error) {
+      client.close();
+      throw error;
+    }
+  }
+}
+
+/**
+ * Applies the migrations unless they already are. Two processes opening a new file at once may both
+ * start migrating; the loser's CREATE TABLE fails, and it is fine as long as the winner finished.
+ */
+async function migrateOnce(driver: BetterSqlite3Driver | LibsqlDriver, migrate: () => unknown): Promise<void> {
+  if (await isMigrated(driver)) return;
+  try {
+    await migrate();
+  } catch (error) {
+    if (await isMigrated(driver).catch(() => false)) return;
+    throw new UnavailableError('applying the migrations failed', error);
+  }
+}
+
+/** Never print an auth token that came inside a URL. */
+export function redact(url: string): string {
+  return url.replace(/([?&]authToken=)[^&]*/i, '$1***');
+}
