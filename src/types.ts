@@ -67,6 +67,11 @@ export interface ListSessionsOptions {
   cursor?: string;
 }
 
+export interface ListUsersOptions {
+  limit?: number;
+  cursor?: string;
+}
+
 export interface DeleteResult {
   messages: number;
   sessions: number;
@@ -116,6 +121,8 @@ export interface ChatStorage {
 
   fetchChatPage(userId: string, sessionId: string, agentId: string, options?: PageOptions): Promise<Page<StoredMessage>>;
   listSessions(userId: string, options?: ListSessionsOptions): Promise<Page<SessionSummary>>;
+  /** Every user with stored data, by id (UTF-8 byte order), page by page: for export and erasure audits. */
+  listUsers(options?: ListUsersOptions): Promise<Page<string>>;
   deleteConversation(userId: string, sessionId: string, agentId: string): Promise<DeleteResult>;
   deleteSession(userId: string, sessionId: string): Promise<DeleteResult>;
   deleteUser(userId: string): Promise<DeleteResult>;

@@ -16,6 +16,8 @@ export interface StorageBackend {
   /** A session's messages across its agents, in write order. */
   readSession(userId: string, sessionId: string, cutoff: number | undefined): Promise<RawSessionMessage[]>;
   listSessions(userId: string, request: ListRequest): Promise<SessionSummary[]>;
+  /** User ids after `after` (exclusive) in UTF-8 byte order, at most `limit`. */
+  listUsers(after: string | undefined, limit: number): Promise<string[]>;
   deleteConversation(key: ConversationKey): Promise<DeleteResult>;
   deleteSession(userId: string, sessionId: string): Promise<DeleteResult>;
   deleteUser(userId: string): Promise<DeleteResult>;

@@ -69,3 +69,13 @@ export function readSessionCursor(cursor: unknown, userId: string): { lastActivi
   }
   return { lastActivityAt: c.t, sessionId: c.i };
 }
+
+export function userCursor(userId: string): string {
+  return encode({ v: VERSION, u: userId, h: digest(['users']) });
+}
+
+export function readUserCursor(cursor: unknown): string {
+  const c = decode(cursor);
+  if (c.h !== digest(['users']) || typeof c.u !== 'string') throw new ValidationError('cursor', 'is not a user-list cursor');
+  return c.u;
+}

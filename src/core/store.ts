@@ -5,6 +5,7 @@ import type {
   ConversationMessage,
   DeleteResult,
   ListSessionsOptions,
+  ListUsersOptions,
   MessageInput,
   Page,
   PageOptions,
@@ -14,7 +15,7 @@ import type {
 } from '../types.js';
 import { attributeToAgent, collapseConsecutive, consecutiveNotice } from './agent-squad.js';
 import type { EncodedMessage, RawMessage, StorageBackend } from './backend.js';
-import { messageCursor, readMessageCursor, readSessionCursor, sessionCursor } from './cursor.js';
+import { messageCursor, readMessageCursor, readSessionCursor, readUserCursor, sessionCursor, userCursor } from './cursor.js';
 import {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
@@ -187,6 +188,18 @@ export class ChatStore implements ChatStorage {
       return rows.length > limit && last
         ? { items, nextCursor: sessionCursor(user, last.lastActivityAt, last.sessionId) }
         : { items };
+    });
+  }
+
+  listUsers(options?: ListUsersOptions): Promise<Page<string>> {
+    return this.#run(async () => {
+      const opts = checkOptions<ListUsersOptions>('options', options);
+      const limit = checkPositiveInt('options.limit', opts.limit, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+      const after = opts.cursor === undefined ? undefined : readUserCursor(opts.cursor);
+      const rows = await this.#backend.listUsers(after, limit + 1);
+      const items = rows.slice(0, limit);
+      const last = items[items.length - 1];
+      return rows.length > limit && last !== undefined ? { items, nextCursor: userCursor(last) } : { items };
     });
   }
 

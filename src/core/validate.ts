@@ -155,3 +155,11 @@ export function describe(value: unknown): string {
     }
   }
 }
+
+/**
+ * Ids sort by their UTF-8 bytes everywhere, as SQLite's BINARY collation and DynamoDB's string keys
+ * do; JS's `<` compares UTF-16 units, which disagrees once astral characters meet U+E000..U+FFFF.
+ */
+export function compareIds(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}

@@ -1,4 +1,5 @@
 import { ConsecutiveRoleError } from '../errors.js';
+import { compareIds } from '../core/validate.js';
 import type { ConversationKey, DeleteResult, SessionSummary } from '../types.js';
 import type {
   AppendRequest,
@@ -95,9 +96,9 @@ export class MemoryBackend implements StorageBackend {
         ([id, s]) =>
           !after ||
           s.lastActivityAt < after.lastActivityAt ||
-          (s.lastActivityAt === after.lastActivityAt && id < after.sessionId),
+          (s.lastActivityAt === after.lastActivityAt && compareIds(id, after.sessionId) < 0),
       )
-      .sort(([ia, a], [ib, b]) => b.lastActivityAt - a.lastActivityAt || (ia < ib ? 1 : ia > ib ? -1 : 0))
+      .sort(([ia, a], [ib, b]) => b.lastActivityAt - a.lastActivityAt || compareIds(ib, ia))
       .slice(0, request.limit);
     return page.map(([sessionId, s]) => {
       const agents = [...s.conversations]
@@ -110,7 +111,7 @@ export class MemoryBackend implements StorageBackend {
           };
         })
         .filter((a) => a.messageCount > 0)
-        .sort((a, b) => (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0));
+        .sort((a, b) => compareIds(a.agentId, b.agentId));
       return {
         sessionId,
         createdAt: s.createdAt,
@@ -119,6 +120,13 @@ export class MemoryBackend implements StorageBackend {
         agents,
       };
     });
+  }
+
+  async listUsers(after: string | undefined, limit: number): Promise<string[]> {
+    return [...this.#users.keys()]
+      .filter((id) => after === undefined || compareIds(id, after) > 0)
+      .sort(compareIds)
+      .slice(0, limit);
   }
 
   async deleteConversation(key: ConversationKey): Promise<DeleteResult> {

@@ -147,6 +147,11 @@ export const deleteUserMessages = compile(sql`
 export const deleteUserSessions = compile(sql`DELETE FROM ${sessions} WHERE user_pk = ${userPk}`);
 export const deleteUserRow = compile(sql`DELETE FROM ${users} WHERE id = ${p('userId')}`);
 
+export const listUsers = compile(sql`
+  SELECT id FROM ${users} u WHERE id > ${p('after')}
+  AND EXISTS (SELECT 1 FROM ${sessions} WHERE user_pk = u.pk)
+  ORDER BY id LIMIT ${p('limit')}`);
+
 export const pruneExpired = compile(sql`DELETE FROM ${messages} WHERE created_at < ${p('cutoff')}`);
 
 export const pruneBeyondLimit = compile(sql`

@@ -116,6 +116,11 @@ export class SqlBackend implements StorageBackend {
     return summaries;
   }
 
+  async listUsers(after: string | undefined, limit: number): Promise<string[]> {
+    const { rows } = await this.#driver.run({ query: q.listUsers, values: { after: after ?? '', limit } });
+    return rows.map((row) => row.id as string);
+  }
+
   async deleteConversation(key: ConversationKey): Promise<DeleteResult> {
     const values = { ...key };
     const [messages, sessions] = await this.#driver.batch([

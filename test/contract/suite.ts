@@ -455,6 +455,28 @@ export function contractSuite(label: string, factory: Factory): void {
     tt.deepEqual(seen, [...ids].sort().reverse());
   });
 
+  t('listUsers pages every user with data in UTF-8 byte order; emptied users disappear', async (tt, open) => {
+    const { store } = await open();
+    const ids = ['bob', 'alice', 'Zed', 'émile', '🙂 smile', '\uFFFD replacement', 'a#b', 'a'];
+    for (const id of ids) await store.saveChatMessage(id, 's', 'x', user(id));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.listUsers({ limit: 3, cursor });
+      tt.true(page.items.length <= 3);
+      seen.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    const byBytes = [...ids].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    tt.deepEqual(seen, byBytes);
+    tt.not(byBytes.join(), [...ids].sort().join(), 'the ids sort differently by UTF-16 units, so the order is tested');
+    await store.deleteConversation('bob', 's', 'x');
+    await store.deleteUser('alice');
+    tt.deepEqual((await store.listUsers()).items, byBytes.filter((id) => id !== 'bob' && id !== 'alice'));
+    await tt.throwsAsync(() => store.listUsers({ cursor: 'junk' }), { instanceOf: ValidationError });
+    await tt.throwsAsync(() => store.listUsers({ limit: 0 }), { instanceOf: ValidationError });
+  });
+
   // ---------------------------------------------------------------- deletion
 
   t('deleteConversation removes one agent’s messages; the session goes with its last conversation', async (tt, open) => {
@@ -549,6 +571,7 @@ export function contractSuite(label: string, factory: Factory): void {
       () => store.fetchAllChats('u', 's'),
       () => store.fetchChatPage('u', 's', 'a'),
       () => store.listSessions('u'),
+      () => store.listUsers(),
       () => store.deleteConversation('u', 's', 'a'),
       () => store.deleteSession('u', 's'),
       () => store.deleteUser('u'),
