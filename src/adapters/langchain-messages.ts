@@ -44,7 +44,7 @@ export function toConvostore(field: string, message: BaseMessage): MessageInput 
   if (!STORABLE_TYPES.has(type)) {
     throw new ValidationError(`${field}.type`, `a LangChain '${type}' message cannot be stored in a chat history`);
   }
-  const { content, ...rest } = data as StoredMessage['data'] & { content: unknown };
+  const { content, ...rest } = ownValues(message, data);
   const isText = typeof content === 'string';
   const parts = isText ? [{ text: content }] : content;
   if (!Array.isArray(parts)) throw new ValidationError(`${field}.content`, 'must be a string or an array of content parts');
@@ -52,6 +52,20 @@ export function toConvostore(field: string, message: BaseMessage): MessageInput 
   // in an artifact or a part is refused there with a path to it, before anything is written.
   const block = { langchain: { v: FORMAT_VERSION, type, content: isText ? 'text' : 'parts', data: rest } };
   return { role: roleOf(type, data.role), content: [...(parts as ContentBlock[]), block as unknown as ContentBlock] };
+}
+
+/**
+ * `toDict()` names the fields a message type keeps, but its values went through LangChain's escaping,
+ * which turns a Date or a Uint8Array into a plain object and wraps any object with an `lc` key in
+ * `{ __lc_escaped__ }` that `mapStoredMessagesToChatMessages` never unwraps. The message's own values
+ * are stored instead: what is not JSON is then refused by convostore's validation, not altered.
+ */
+function ownValues(message: BaseMessage, data: StoredMessage['data']): { content: unknown; [key: string]: unknown } {
+  const values: { content: unknown; [key: string]: unknown } = { content: undefined };
+  for (const [key, escaped] of Object.entries(data)) {
+    values[key] = key in message ? (message as unknown as Record<string, unknown>)[key] : escaped;
+  }
+  return values;
 }
 
 export function fromConvostore(message: ConversationMessage): BaseMessage {
