@@ -199,7 +199,14 @@ for (const factory of frameworkBackends) {
       await history.addMessage(new HumanMessage('first'));
       const dated = new ToolMessage({ content: 'x', tool_call_id: 'c1', artifact: { at: new Date(0) } });
       const error = await t.throwsAsync(history.addMessages([new AIMessage('lost'), dated]), { instanceOf: ValidationError });
-      t.regex(error!.message, /artifact\.at/);
+      t.regex(error!.message, /messages\[1\]\.content\[1\]\.langchain\.data\.artifact\.at: a Date/);
+      // LangChain's toDict() would have turned these bytes into { '0': 1, '1': 2 }; they are refused.
+      const bytes = new HumanMessage({ content: [{ type: 'image', data: new Uint8Array([1, 2]), mimeType: 'image/png' }] });
+      await t.throwsAsync(history.addMessages([bytes]), { instanceOf: ValidationError, message: /content\[0\]\.data: a Uint8Array/ });
+      await t.throwsAsync(history.addMessage(new AIMessage({ content: 'x', additional_kwargs: { n: 1n } })), {
+        instanceOf: ValidationError,
+        message: /additional_kwargs\.n: the BigInt/,
+      });
       await t.throwsAsync(history.addMessages([new AIMessage('lost'), new RemoveMessage({ id: 'x' })]), {
         instanceOf: ValidationError,
         message: /'remove' message cannot be stored/,
