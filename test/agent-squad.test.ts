@@ -5,7 +5,7 @@
  * SQLite files, with plain SQL.
  */
 import test, { type ExecutionContext } from 'ava';
-import { AgentSquad, ChatStorage as SquadChatStorage, ParticipantRole, type ConversationMessage as SquadMessage } from 'agent-squad';
+import { Agent, AgentSquad, ChatStorage as SquadChatStorage, Classifier, ParticipantRole, type ConversationMessage as SquadMessage } from 'agent-squad';
 import { ConvostoreChatStorage } from '../src/adapters/agent-squad.js';
 import { ClosedError, ValidationError, type ChatStore, type ConversationMessage } from '../src/index.js';
 import { KeywordClassifier, ROUTES, mathAgent, weatherAgent, type ScriptedAgent } from '../examples/squad-agents.js';
@@ -68,9 +68,42 @@ class RecordingStorage extends ConvostoreChatStorage {
 
   override async saveChatMessage(userId: string, sessionId: string, agentId: string, message: SquadMessage, maxHistorySize?: number) {
     this.calls.push(`saveChatMessage ${userId} ${sessionId} ${agentId} ${message.role} ${maxHistorySize}`);
-    const window = await super.saveChatMessage(userId, sessionId, agentId, message, maxHistorySize);
-    this.saved.push(window);
-    return window;
+    try {
+      const window = await super.saveChatMessage(userId, sessionId, agentId, message, maxHistorySize);
+      this.saved.push(window);
+      for (const waiter of this.#waiters.filter((w) => this.saved.length >= w.count)) waiter.resolve();
+      return window;
+    } catch (error) {
+      for (const waiter of this.#waiters) waiter.reject(error);
+      throw error;
+    }
+  }
+
+  readonly #waiters: Array<{ count: number; resolve: () => void; reject: (error: unknown) => void }> = [];
+
+  /** Settles once `count` saves have completed, or one failed: streamed answers are saved in the background. */
+  saves(count: number): Promise<void> {
+    if (this.saved.length >= count) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#waiters.push({ count, resolve, reject }));
+  }
+}
+
+/** Streams its answer in chunks, as a Bedrock or OpenAI agent with streaming on does. */
+class StreamingAgent extends Agent {
+  override async processRequest(inputText: string, _userId: string, _sessionId: string, chatHistory: SquadMessage[]) {
+    const turn = chatHistory.length / 2 + 1;
+    return (async function* () {
+      yield `Once (#${turn}) `;
+      yield 'upon a time, ';
+      yield `"${inputText}".`;
+    })();
+  }
+}
+
+/** Sends everything to the one agent there is. */
+class OnlyAgent extends Classifier {
+  override async processRequest() {
+    return { selectedAgent: Object.values(this.agents)[0] ?? null, confidence: 1 };
   }
 }
 
@@ -204,6 +237,38 @@ for (const factory of frameworkBackends) {
       }
     });
   }
+
+  test(title('a streamed answer is saved once the stream ends, and read back on the next request'), async (t) => {
+    const backend = await factory.create();
+    const store = await backend.open({ logger: null });
+    try {
+      const storage = new RecordingStorage(store);
+      const squad = new AgentSquad({ storage, classifier: new OnlyAgent(), logger: quietLogger });
+      squad.addAgent(new StreamingAgent({ name: 'Story Agent', description: 'tells stories' }));
+      const expected: ConversationMessage[] = [];
+      for (const [turn, input] of [[1, 'a dragon'], [2, 'a knight']] as const) {
+        const response = await squad.routeRequest(input, USER, 'tales');
+        t.true(response.streaming);
+        let streamed = '';
+        for await (const chunk of response.output as AsyncIterable<string>) streamed += chunk;
+        const answer = `Once (#${turn}) upon a time, "${input}".`;
+        t.is(streamed, answer);
+        await storage.saves(turn * 2);
+        expected.push(userMessage(input), botMessage(answer));
+        t.deepEqual(await store.fetchChat(USER, 'tales', 'story-agent'), expected);
+      }
+      // The streaming path saves without a window.
+      t.deepEqual(storage.calls.filter((c) => c.startsWith('save')), [
+        `saveChatMessage ${USER} tales story-agent user undefined`,
+        `saveChatMessage ${USER} tales story-agent assistant undefined`,
+        `saveChatMessage ${USER} tales story-agent user undefined`,
+        `saveChatMessage ${USER} tales story-agent assistant undefined`,
+      ]);
+    } finally {
+      await store.close();
+      await backend.dispose?.();
+    }
+  });
 
   test(title("the adapter keeps Agent Squad's storage rules"), async (t) => {
     const backend = await factory.create();
