@@ -9,7 +9,7 @@ import { Agent, AgentSquad, ChatStorage as SquadChatStorage, Classifier, Partici
 import { ConvostoreChatStorage } from '../src/adapters/agent-squad.js';
 import { ClosedError, ValidationError, type ChatStore, type ConversationMessage } from '../src/index.js';
 import { KeywordClassifier, ROUTES, mathAgent, weatherAgent, type ScriptedAgent } from '../examples/squad-agents.js';
-import { frameworkBackends, readMessagesWithSql, type FrameworkBackend } from './frameworks/backends.js';
+import { frameworkBackends, type FrameworkBackend } from './frameworks/backends.js';
 import { tempDir, tempFile } from './helpers/tmp.js';
 
 const USER = 'alice';
@@ -160,7 +160,7 @@ async function route(t: ExecutionContext, { squad, storage, classifier, agents }
   done.push(exchange);
 }
 
-/** What convostore holds after `done`: through its API, and with plain SQL on the file. */
+/** What convostore holds after `done`: through its API, and around it (plain SQL on the file). */
 async function checkStored(t: ExecutionContext, backend: FrameworkBackend, store: ChatStore, done: Exchange[]) {
   for (const sessionId of ['s1', 's2']) {
     t.deepEqual(await store.fetchAllChats(USER, sessionId), session(done, sessionId), `fetchAllChats ${sessionId}`);
@@ -179,7 +179,7 @@ async function checkStored(t: ExecutionContext, backend: FrameworkBackend, store
         .filter(([, n]) => n > 0),
     })),
   );
-  if (!backend.sqliteFile) return;
+  if (!backend.rawMessages) return;
   const seq = new Map<string, number>();
   const expected = done.flatMap((e) =>
     [userMessage(e.input), botMessage(e.output)].map((m) => {
@@ -188,7 +188,7 @@ async function checkStored(t: ExecutionContext, backend: FrameworkBackend, store
       return { userId: USER, sessionId: e.sessionId, agentId: e.agentId, seq: seq.get(key)!, role: m.role, content: m.content };
     }),
   );
-  t.deepEqual(readMessagesWithSql(backend.sqliteFile), expected, 'rows in the SQLite file');
+  t.deepEqual(await backend.rawMessages(), expected, 'messages read around convostore (plain SQL on the file)');
 }
 
 for (const factory of frameworkBackends) {

@@ -21,7 +21,7 @@ import { FakeChatModel } from '@langchain/core/utils/testing';
 import { ConvostoreChatStorage } from '../src/adapters/agent-squad.js';
 import { ConvostoreChatMessageHistory, DEFAULT_LANGCHAIN_AGENT_ID } from '../src/adapters/langchain.js';
 import { ValidationError, type ChatStore, type StoreOptions } from '../src/index.js';
-import { frameworkBackends, readMessagesWithSql, type FrameworkBackend } from './frameworks/backends.js';
+import { frameworkBackends, type FrameworkBackend } from './frameworks/backends.js';
 import { tempDir, tempFile } from './helpers/tmp.js';
 
 const KEEP = { consecutiveRoles: 'keep', logger: null } satisfies StoreOptions;
@@ -166,8 +166,8 @@ for (const factory of frameworkBackends) {
       const page = await store.fetchChatPage('u1', 's1', DEFAULT_LANGCHAIN_AGENT_ID, { order: 'oldest', limit: 4 });
       t.deepEqual(page.items.map(({ role, content }) => ({ role, content })), stored.slice(0, 4));
 
-      if (backend.sqliteFile) {
-        const rows = readMessagesWithSql(backend.sqliteFile);
+      if (backend.rawMessages) {
+        const rows = await backend.rawMessages();
         t.deepEqual(
           rows.map(({ role, content }) => ({ role, content })),
           stored,
@@ -285,8 +285,8 @@ for (const factory of frameworkBackends) {
         ['assistant', 'one\none\ntwo'],
       ]);
 
-      if (backend.sqliteFile) {
-        const rows = readMessagesWithSql(backend.sqliteFile).filter((r) => r.sessionId === 's1' && r.agentId === 'langchain');
+      if (backend.rawMessages) {
+        const rows = (await backend.rawMessages()).filter((r) => r.sessionId === 's1' && r.agentId === 'langchain');
         t.deepEqual(rows.map((r) => (r.content as Array<{ text?: string }>)[0]?.text), messages.map((m) => m.content));
       }
     }),

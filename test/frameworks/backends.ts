@@ -11,8 +11,11 @@ export interface FrameworkBackend {
   open(options: StoreOptions): Promise<ChatStore>;
   /** True when the data outlives the store, so a second `open` sees what the first one wrote. */
   persistent: boolean;
-  /** The SQLite file behind the store, to read with plain SQL around convostore. */
-  sqliteFile?: string;
+  /**
+   * Every stored message in write order, read around convostore from the backend's own storage
+   * (plain SQL on a SQLite file). Absent for the in-memory backend, which has nothing outside the store.
+   */
+  rawMessages?: () => Promise<RawMessageRow[]>;
   /** Releases anything besides the stores (a server, a table). */
   dispose?: () => Promise<void>;
 }
@@ -36,23 +39,28 @@ export const frameworkBackends: BackendFactory[] = [
     name: 'sqlite (better-sqlite3 file)',
     async create() {
       const file = tempFile(dir);
-      return { open: (options) => SqlChatStorage.openSqlite(file, options), persistent: true, sqliteFile: file };
+      return { open: (options) => SqlChatStorage.openSqlite(file, options), persistent: true, rawMessages: async () => readMessagesWithSql(file) };
     },
   },
   {
     name: 'libsql (file:)',
     async create() {
       const file = tempFile(dir);
-      return { open: (options) => SqlChatStorage.openLibsql(`file:${file}`, options), persistent: true, sqliteFile: file };
+      return {
+        open: (options) => SqlChatStorage.openLibsql(`file:${file}`, options),
+        persistent: true,
+        rawMessages: async () => readMessagesWithSql(file),
+      };
     },
   },
   // DYNAMODB: the `dynamodb` branch (src/dynamodb/ and its DynamoDB Local test helper) is not merged
-  // yet. When it is, add its factory here — a fresh table per `create()`, `persistent: true`, and a
-  // `dispose` that drops the table — and every framework test runs on it too. Not listed until then,
-  // rather than listed and skipped.
+  // yet. When it is, add its factory here — a fresh table per `create()`, `persistent: true`, a
+  // `rawMessages` that scans the table with the AWS SDK and returns the same rows, and a `dispose`
+  // that drops the table — and every framework test runs on it too. Not listed until then, rather
+  // than listed and skipped.
 ];
 
-export interface SqlMessageRow {
+export interface RawMessageRow {
   userId: string;
   sessionId: string;
   agentId: string;
@@ -62,7 +70,7 @@ export interface SqlMessageRow {
 }
 
 /** Every stored message in write order, read from the file with better-sqlite3 and plain SQL. */
-export function readMessagesWithSql(file: string): SqlMessageRow[] {
+export function readMessagesWithSql(file: string): RawMessageRow[] {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const rows = db
@@ -74,7 +82,7 @@ export function readMessagesWithSql(file: string): SqlMessageRow[] {
            JOIN agents a ON a.pk = m.agent_pk
           ORDER BY m.pk`,
       )
-      .all() as Array<Omit<SqlMessageRow, 'content'> & { content: string }>;
+      .all() as Array<Omit<RawMessageRow, 'content'> & { content: string }>;
     return rows.map((row) => ({ ...row, content: JSON.parse(row.content) as unknown }));
   } finally {
     db.close();
