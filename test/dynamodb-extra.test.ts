@@ -75,20 +75,12 @@ test('a 5,000-message conversation: appends cost the same as on an empty one; a 
 
 test('ids built to collide under the length-prefix encoding stay apart', async (t) => {
   // Distinct tuples whose naive concatenations (with or without separators) coincide.
-  const tuples: Array<[string, string, string]> = [
-    ['1:a', '1:b', 'x'],
-    ['1', ':a1:b', 'x'],
-    ['1:a1', ':b', 'x'],
-    ['a', 'b', '1:x'],
-    ['a', 'b', 'x'],
-    ['a', 'b', 'x1'],
-    ['a', 'b', 'x0000000000000001'],
-    ['a#b', 'c', 'm1:x'],
-    ['a', 'b#c', 'm1:x'],
-    ['S1:a', 'b', 'x'],
-    ['U1:a', 'b', 'x'],
-    ['u', 's', 'm'],
-  ];
+  const tuples = (
+    [
+      '1:a|1:b|x', '1|:a1:b|x', '1:a1|:b|x', 'a|b|1:x', 'a|b|x', 'a|b|x1',
+      'a|b|x0000000000000001', 'a#b|c|m1:x', 'a|b#c|m1:x', 'S1:a|b|x', 'U1:a|b|x', 'u|s|m',
+    ] as const
+  ).map((spec) => spec.split('|') as [string, string, string]);
   const keys = new Set(tuples.map(([u, s, a]) => messagesPk(u, s) + '\u0000' + messageSk(a, 1)));
   t.is(keys.size, tuples.length, 'message keys are distinct');
   const sessionKeys = new Set(tuples.map(([u, s]) => userPk(u) + '\u0000' + sessionSk(s)));

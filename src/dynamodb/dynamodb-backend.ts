@@ -6,17 +6,7 @@ import {
   paginateQuery,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type {
-  AppendRequest,
-  AppendResult,
-  EncodedMessage,
-  ListRequest,
-  PruneRequest,
-  RawMessage,
-  RawSessionMessage,
-  ReadRequest,
-  StorageBackend,
-} from '../core/backend.js';
+import type * as core from '../core/backend.js';
 import { compareIds } from '../core/validate.js';
 import { ConsecutiveRoleError, UnavailableError } from '../errors.js';
 import type { ConversationKey, DeleteResult, SessionSummary } from '../types.js';
@@ -67,7 +57,7 @@ type Item = Record<string, unknown>;
  * which spares DynamoDB the conflicts. Every read is a strongly consistent Query, except listing
  * users (a global index).
  */
-export class DynamoDbBackend implements StorageBackend {
+export class DynamoDbBackend implements core.StorageBackend {
   readonly name = 'dynamodb';
   readonly maxMessageBytes: number;
   readonly #client: DynamoDBClient;
@@ -86,7 +76,7 @@ export class DynamoDbBackend implements StorageBackend {
     this.#ownsClient = config.ownsClient;
   }
 
-  async append(request: AppendRequest): Promise<AppendResult> {
+  async append(request: core.AppendRequest): Promise<core.AppendResult> {
     const { key } = request;
     const ctx: AppendContext = {
       tableName: this.#table,
@@ -97,7 +87,7 @@ export class DynamoDbBackend implements StorageBackend {
     };
     const appended = await this.#serial(key.userId, key.sessionId, async () => {
       let state = await this.#readSession(key.userId, key.sessionId);
-      let remaining: readonly EncodedMessage[] | undefined;
+      let remaining: readonly core.EncodedMessage[] | undefined;
       let written = 0;
       for (let conflicts = 0; ; ) {
         // The role check belongs to the first transaction: it is redone whenever that one lost a race.
@@ -126,7 +116,7 @@ export class DynamoDbBackend implements StorageBackend {
     return { appended, window };
   }
 
-  async readPage(key: ConversationKey, request: ReadRequest): Promise<RawMessage[]> {
+  async readPage(key: ConversationKey, request: core.ReadRequest): Promise<core.RawMessage[]> {
     if (request.limit === 0) return [];
     const prefix = conversationPrefix(key.agentId);
     const newest = request.order === 'newest';
@@ -156,7 +146,7 @@ export class DynamoDbBackend implements StorageBackend {
    * conversation order and are put in write order by their session-wide counter. An index on that
    * counter would cost a second copy of every message and halve the largest one (see table.ts).
    */
-  async readSession(userId: string, sessionId: string, cutoff: number | undefined): Promise<RawSessionMessage[]> {
+  async readSession(userId: string, sessionId: string, cutoff: number | undefined): Promise<core.RawSessionMessage[]> {
     const items = await this.#query(
       {
         KeyConditionExpression: '#pk = :pk',
@@ -171,7 +161,7 @@ export class DynamoDbBackend implements StorageBackend {
     return items.map((item) => ({ ...toRawMessage(item), agentId: item.a as string }));
   }
 
-  async listSessions(userId: string, request: ListRequest): Promise<SessionSummary[]> {
+  async listSessions(userId: string, request: core.ListRequest): Promise<SessionSummary[]> {
     const after = request.after;
     const items = await this.#query(
       {
@@ -228,7 +218,7 @@ export class DynamoDbBackend implements StorageBackend {
     }
   }
 
-  async prune(request: PruneRequest): Promise<number> {
+  async prune(request: core.PruneRequest): Promise<number> {
     if (request.keepLast === undefined && request.cutoff === undefined) return 0;
     let removed = 0;
     let after: string | undefined;
@@ -379,7 +369,7 @@ export class DynamoDbBackend implements StorageBackend {
    * Retention over one stored session: reads every message's seq and timestamp, deletes the expired
    * and those beyond keepLast, and rewrites the heads' counts and bounds from what is left.
    */
-  #pruneSession(userId: string, sessionId: string, request: PruneRequest): Promise<number> {
+  #pruneSession(userId: string, sessionId: string, request: core.PruneRequest): Promise<number> {
     return this.#serial(userId, sessionId, async () => {
       let removed = 0;
       for (let conflicts = 0; ; ) {
@@ -455,7 +445,7 @@ export class DynamoDbBackend implements StorageBackend {
 }
 
 /** The batch after the consecutive-role check against the stored last message. */
-function firstMessages(request: AppendRequest, head: AgentHead | undefined): readonly EncodedMessage[] {
+function firstMessages(request: core.AppendRequest, head: AgentHead | undefined): readonly core.EncodedMessage[] {
   const first = request.messages[0]!;
   // A conversation whose every message was pruned has no last role, as in the other backends.
   if (request.policy === 'keep' || !head || head.n === 0 || head.r !== first.role) return request.messages;
@@ -467,6 +457,6 @@ function sameHead(a: AgentHead, b: AgentHead): boolean {
   return a.n === b.n && a.at === b.at && a.lo === b.lo && a.f === b.f;
 }
 
-function toRawMessage(item: Item): RawMessage {
-  return { seq: item.q as number, role: item.r as RawMessage['role'], json: item.c as string, timestamp: item.ts as number };
+function toRawMessage(item: Item): core.RawMessage {
+  return { seq: item.q as number, role: item.r as core.RawMessage['role'], json: item.c as string, timestamp: item.ts as number };
 }

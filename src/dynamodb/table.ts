@@ -35,26 +35,19 @@ export function dynamoDbTableDefinition(tableName: string): CreateTableCommandIn
       { AttributeName: ATTR.pk, KeyType: 'HASH' },
       { AttributeName: ATTR.sk, KeyType: 'RANGE' },
     ],
-    LocalSecondaryIndexes: [
-      {
-        IndexName: INDEX.byActivity,
-        KeySchema: [
-          { AttributeName: ATTR.pk, KeyType: 'HASH' },
-          { AttributeName: ATTR.activity, KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      },
+    LocalSecondaryIndexes: [index(INDEX.byActivity, ATTR.pk, ATTR.activity, 'ALL')],
+    GlobalSecondaryIndexes: [index(INDEX.users, ATTR.usersPk, ATTR.userId, 'KEYS_ONLY')],
+  };
+}
+
+function index(name: string, hash: string, range: string, projection: 'ALL' | 'KEYS_ONLY') {
+  return {
+    IndexName: name,
+    KeySchema: [
+      { AttributeName: hash, KeyType: 'HASH' as const },
+      { AttributeName: range, KeyType: 'RANGE' as const },
     ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: INDEX.users,
-        KeySchema: [
-          { AttributeName: ATTR.usersPk, KeyType: 'HASH' },
-          { AttributeName: ATTR.userId, KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
-      },
-    ],
+    Projection: { ProjectionType: projection },
   };
 }
 
