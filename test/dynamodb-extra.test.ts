@@ -3,6 +3,9 @@
  * injective keys, writers on several clients, 1 MB pages, TTL, the table definition, and the request
  * counts and capacity each operation costs (measured with ReturnConsumedCapacity).
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { CreateTableCommand, DescribeTimeToLiveCommand, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -143,6 +146,37 @@ test('writers on several clients append to one conversation: nothing lost, dupli
   t.is(summary.messageCount, all.length);
   t.deepEqual(summary.agents.map((a) => [a.agentId, a.messageCount]), [['a', expected], ['agent-0', 24], ['agent-1', 24]]);
   for (const store of writers) await store.close();
+});
+
+test('appenders in several processes: every message lands once, at its own position, in each writer\'s order', async (t) => {
+  const table = await freshTable(local);
+  const perWriter = 20;
+  const script = fileURLToPath(new URL('./helpers/dynamodb-appender.ts', import.meta.url));
+  const children = ['p1', 'p2', 'p3'].map((writer) =>
+    spawn(process.execPath, ['--import=tsx', script, local.endpoint, table, writer, String(perWriter)], { stdio: ['pipe', 'pipe', 'inherit'] }),
+  );
+  const exits = children.map((child) => new Promise<number | null>((resolve, reject) => child.on('error', reject).on('exit', resolve)));
+  await Promise.all(children.map((child) => once(child.stdout!, 'data')));
+  const here = new DynamoDbChatStorage(table, { ...localOptions(local), consecutiveRoles: 'keep', logger: null });
+  for (const child of children) child.stdin!.end('go\n');
+  const [codes] = await Promise.all([
+    Promise.all(exits),
+    (async () => {
+      for (let i = 0; i < perWriter; i++) await here.saveChatMessage('u', 's', 'a', user(`p0-${i}`), 0);
+    })(),
+  ]);
+  t.deepEqual(codes, [0, 0, 0]);
+  const { items } = await here.fetchChatPage('u', 's', 'a', { order: 'oldest', limit: 1000 });
+  t.deepEqual(items.map((m) => m.seq), Array.from({ length: 4 * perWriter }, (_, i) => i + 1));
+  const seen = items.map((m) => m.content[0]!.text as string);
+  t.is(new Set(seen).size, 4 * perWriter);
+  for (const w of ['p0', 'p1', 'p2', 'p3']) {
+    t.deepEqual(seen.filter((s) => s.startsWith(`${w}-`)), Array.from({ length: perWriter }, (_, i) => `${w}-${i}`), w);
+  }
+  const switches = seen.filter((s, i) => i > 0 && s.slice(0, 2) !== seen[i - 1]!.slice(0, 2)).length;
+  t.log(`writer switches along the conversation: ${switches}`);
+  t.true(switches >= 8, 'the processes really wrote at the same time');
+  await here.close();
 });
 
 test('reads follow LastEvaluatedKey past 1 MB: nothing is cut', async (t) => {

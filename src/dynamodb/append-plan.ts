@@ -5,6 +5,7 @@ import { ATTR } from './keys.js';
 import {
   itemBytes,
   messageKey,
+  nextVersion,
   sessionCondition,
   sessionItem,
   userUpsert,
@@ -54,7 +55,7 @@ export function planAppendStep(ctx: AppendContext, previous: SessionState | unde
   const { key, now, keepLast, tableName } = ctx;
   const state: SessionState = previous
     ? { ...previous, ag: previous.ag.map((h) => ({ ...h })) }
-    : { sessionId: key.sessionId, v: 0, o: 0, ca: now, la: now, ag: [] };
+    : { sessionId: key.sessionId, v: '', o: 0, ca: now, la: now, ag: [] };
   let head = state.ag.find((h) => h.a === key.agentId);
   if (!head) {
     head = { a: key.agentId, s: 0, r: remaining[0]?.role ?? 'user', n: 0, at: 0, lo: Number.MAX_SAFE_INTEGER, f: 1 };
@@ -101,7 +102,7 @@ export function planAppendStep(ctx: AppendContext, previous: SessionState | unde
   if (head.f > deleteUpTo && target >= head.f) head.f = target + 1;
 
   if (consumed > 0) state.la = Math.max(state.la, now);
-  state.v++;
+  state.v = nextVersion();
   const sessionPut = sessionItem(key.userId, state);
   if (itemBytes(sessionPut) > SESSION_ITEM_MAX_BYTES) {
     throw new ValidationError('agentId', `the session holds too many conversations (${state.ag.length}) for one DynamoDB session item`);

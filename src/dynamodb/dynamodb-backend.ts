@@ -12,6 +12,7 @@ import { ConsecutiveRoleError, UnavailableError } from '../errors.js';
 import type { ConversationKey, DeleteResult, SessionSummary } from '../types.js';
 import { headOf, planAppendStep, type AppendContext } from './append-plan.js';
 import {
+  nextVersion,
   readSessionItem,
   sessionCondition,
   sessionItem,
@@ -348,7 +349,7 @@ export class DynamoDbBackend implements core.StorageBackend {
               {
                 Put: {
                   TableName: this.#table,
-                  Item: sessionItem(userId, { ...state, v: state.v + 1, ag: state.ag.filter((h) => h.a !== agentId) }),
+                  Item: sessionItem(userId, { ...state, v: nextVersion(), ag: state.ag.filter((h) => h.a !== agentId) }),
                   ...sessionCondition(state),
                 },
               },
@@ -401,7 +402,7 @@ export class DynamoDbBackend implements core.StorageBackend {
             this.#doc.send(
               new TransactWriteCommand({
                 TransactItems: [
-                  { Put: { TableName: this.#table, Item: sessionItem(userId, { ...state, v: state.v + 1, ag: heads }), ...sessionCondition(state) } },
+                  { Put: { TableName: this.#table, Item: sessionItem(userId, { ...state, v: nextVersion(), ag: heads }), ...sessionCondition(state) } },
                 ] as never,
               }),
             ),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Role } from '../types.js';
 import { compareIds } from '../core/validate.js';
 import {
@@ -34,13 +35,14 @@ export interface AgentHead {
 }
 
 /**
- * A session: its version (the optimistic-concurrency token every write is conditioned on), its
+ * A session: its version (the optimistic-concurrency token every write is conditioned on; random,
+ * not a counter, so a session deleted and created again never shows an old version — no ABA), its
  * session-wide write counter `o`, times, and one head per conversation. Keeping the heads here makes
  * an append read and write one small item, and a page of listSessions one Query.
  */
 export interface SessionState {
   sessionId: string;
-  v: number;
+  v: string;
   o: number;
   ca: number;
   la: number;
@@ -53,6 +55,10 @@ export interface MessageItem {
   r: Role;
   c: string;
   ts: number;
+}
+
+export function nextVersion(): string {
+  return randomBytes(12).toString('base64url');
 }
 
 export function sessionKey(userId: string, sessionId: string): Record<string, string> {
@@ -83,7 +89,7 @@ export function sessionItem(userId: string, state: SessionState): Record<string,
 export function readSessionItem(item: Record<string, unknown>): SessionState {
   return {
     sessionId: item.sid as string,
-    v: item.v as number,
+    v: item.v as string,
     o: item.o as number,
     ca: item.ca as number,
     la: item.la as number,
