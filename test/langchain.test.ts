@@ -21,8 +21,10 @@ import { FakeChatModel } from '@langchain/core/utils/testing';
 import { ConvostoreChatStorage } from '../src/adapters/agent-squad.js';
 import { ConvostoreChatMessageHistory, DEFAULT_LANGCHAIN_AGENT_ID } from '../src/adapters/langchain.js';
 import { ValidationError, type ChatStore, type StoreOptions } from '../src/index.js';
-import { frameworkBackends, type FrameworkBackend } from './frameworks/backends.js';
+import { byConversation, frameworkBackends, stopFrameworkBackends, type FrameworkBackend } from './frameworks/backends.js';
 import { tempDir, tempFile } from './helpers/tmp.js';
+
+test.after.always(stopFrameworkBackends);
 
 const KEEP = { consecutiveRoles: 'keep', logger: null } satisfies StoreOptions;
 
@@ -167,7 +169,7 @@ for (const factory of frameworkBackends) {
       t.deepEqual(page.items.map(({ role, content }) => ({ role, content })), stored.slice(0, 4));
 
       if (backend.rawMessages) {
-        const rows = await backend.rawMessages();
+        const rows = (await backend.rawMessages()).sort(byConversation);
         t.deepEqual(
           rows.map(({ role, content }) => ({ role, content })),
           stored,
@@ -286,7 +288,7 @@ for (const factory of frameworkBackends) {
       ]);
 
       if (backend.rawMessages) {
-        const rows = (await backend.rawMessages()).filter((r) => r.sessionId === 's1' && r.agentId === 'langchain');
+        const rows = (await backend.rawMessages()).sort(byConversation).filter((r) => r.sessionId === 's1' && r.agentId === 'langchain');
         t.deepEqual(rows.map((r) => (r.content as Array<{ text?: string }>)[0]?.text), messages.map((m) => m.content));
       }
     }),

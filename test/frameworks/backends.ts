@@ -3,17 +3,19 @@
  * and test/langchain.test.ts runs once per entry.
  */
 import Database from 'better-sqlite3';
-import { InMemoryChatStorage, SqlChatStorage, type ChatStore, type StoreOptions } from '../../src/index.js';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbChatStorage, InMemoryChatStorage, SqlChatStorage, type ChatStore, type StoreOptions } from '../../src/index.js';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../helpers/dynamodb-local.js';
+import { dropTable, freshTable, localOptions } from '../helpers/dynamodb.js';
 import { tempDir, tempFile } from '../helpers/tmp.js';
 
 export interface FrameworkBackend {
   /** Opens a store on this backend's data (the same data every time it is called). */
   open(options: StoreOptions): Promise<ChatStore>;
-  /** True when the data outlives the store, so a second `open` sees what the first one wrote. */
-  persistent: boolean;
   /**
-   * Every stored message in write order, read around convostore from the backend's own storage
-   * (plain SQL on a SQLite file). Absent for the in-memory backend, which has nothing outside the store.
+   * Every stored message, read around convostore from the backend's own storage (plain SQL on a
+   * SQLite file, a Scan of the DynamoDB table), in no particular order: sort with `byConversation`.
+   * Absent for the in-memory backend, which has nothing outside the store.
    */
   rawMessages?: () => Promise<RawMessageRow[]>;
   /** Releases anything besides the stores (a server, a table). */
@@ -22,42 +24,63 @@ export interface FrameworkBackend {
 
 export interface BackendFactory {
   name: string;
+  /** True when the data outlives the store, so a second `open` sees what the first one wrote. */
+  persistent: boolean;
   /** Fresh, empty data for one test. */
   create(): Promise<FrameworkBackend>;
 }
 
 const dir = tempDir('frameworks');
 
+/** Started by the first DynamoDB test of a test process. */
+let dynamoDbLocal: Promise<DynamoDbLocal> | undefined;
+
+/** For `test.after.always` in each framework test file. */
+export async function stopFrameworkBackends(): Promise<void> {
+  if (dynamoDbLocal) await (await dynamoDbLocal).stop();
+}
+
 export const frameworkBackends: BackendFactory[] = [
   {
     name: 'memory',
+    persistent: false,
     async create() {
-      return { open: async (options) => new InMemoryChatStorage(options), persistent: false };
+      return { open: async (options) => new InMemoryChatStorage(options) };
     },
   },
   {
     name: 'sqlite (better-sqlite3 file)',
+    persistent: true,
     async create() {
       const file = tempFile(dir);
-      return { open: (options) => SqlChatStorage.openSqlite(file, options), persistent: true, rawMessages: async () => readMessagesWithSql(file) };
+      return { open: (options) => SqlChatStorage.openSqlite(file, options), rawMessages: async () => readMessagesWithSql(file) };
     },
   },
   {
     name: 'libsql (file:)',
+    persistent: true,
     async create() {
       const file = tempFile(dir);
       return {
         open: (options) => SqlChatStorage.openLibsql(`file:${file}`, options),
-        persistent: true,
         rawMessages: async () => readMessagesWithSql(file),
       };
     },
   },
-  // DYNAMODB: the `dynamodb` branch (src/dynamodb/ and its DynamoDB Local test helper) is not merged
-  // yet. When it is, add its factory here — a fresh table per `create()`, `persistent: true`, a
-  // `rawMessages` that scans the table with the AWS SDK and returns the same rows, and a `dispose`
-  // that drops the table — and every framework test runs on it too. Not listed until then, rather
-  // than listed and skipped.
+  {
+    name: 'dynamodb (DynamoDB Local)',
+    persistent: true,
+    async create() {
+      dynamoDbLocal ??= startDynamoDbLocal();
+      const local = await dynamoDbLocal;
+      const table = await freshTable(local, 'frameworks');
+      return {
+        open: async (options) => new DynamoDbChatStorage(table, { ...options, ...localOptions(local) }),
+        rawMessages: () => scanMessages(local, table),
+        dispose: async () => void (await dropTable(local, table)),
+      };
+    },
+  },
 ];
 
 export interface RawMessageRow {
@@ -69,7 +92,14 @@ export interface RawMessageRow {
   content: unknown;
 }
 
-/** Every stored message in write order, read from the file with better-sqlite3 and plain SQL. */
+/** Sorts raw rows by user, session, agent and position. */
+export function byConversation(a: RawMessageRow, b: RawMessageRow): number {
+  return cmp(a.userId, b.userId) || cmp(a.sessionId, b.sessionId) || cmp(a.agentId, b.agentId) || a.seq - b.seq;
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Every stored message, read from the file with better-sqlite3 and plain SQL. */
 export function readMessagesWithSql(file: string): RawMessageRow[] {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
@@ -87,4 +117,32 @@ export function readMessagesWithSql(file: string): RawMessageRow[] {
   } finally {
     db.close();
   }
+}
+
+/**
+ * Every message item of the table, by a Scan through the AWS SDK. The user and session ids are read
+ * back out of the partition key (`S` then each id as `<length>:<id>`, see src/dynamodb/keys.ts).
+ */
+async function scanMessages(local: DynamoDbLocal, table: string): Promise<RawMessageRow[]> {
+  const client = DynamoDBDocumentClient.from(local.client);
+  const rows: RawMessageRow[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
+    for (const item of page.Items ?? []) {
+      const pk = item.PK as string;
+      if (!pk.startsWith('S')) continue;
+      const [userId, rest] = decodeId(pk.slice(1));
+      const [sessionId] = decodeId(rest);
+      rows.push({ userId, sessionId, agentId: item.a as string, seq: item.q as number, role: item.r as string, content: JSON.parse(item.c as string) });
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return rows;
+}
+
+function decodeId(encoded: string): [id: string, rest: string] {
+  const colon = encoded.indexOf(':');
+  const length = Number(encoded.slice(0, colon));
+  return [encoded.slice(colon + 1, colon + 1 + length), encoded.slice(colon + 1 + length)];
 }
