@@ -9,7 +9,7 @@ import { Agent, AgentSquad, ChatStorage as SquadChatStorage, Classifier, Partici
 import { ConvostoreChatStorage } from '../src/adapters/agent-squad.js';
 import { ClosedError, ValidationError, type ChatStore, type ConversationMessage } from '../src/index.js';
 import { KeywordClassifier, ROUTES, mathAgent, weatherAgent, type ScriptedAgent } from '../examples/squad-agents.js';
-import { byConversation, frameworkBackends, stopFrameworkBackends, type FrameworkBackend } from './frameworks/backends.js';
+import { byConversation, frameworkBackends, stopFrameworkBackends, withStore, type FrameworkBackend } from './frameworks/backends.js';
 import { tempDir, tempFile } from './helpers/tmp.js';
 
 const USER = 'alice';
@@ -196,21 +196,16 @@ async function checkStored(t: ExecutionContext, backend: FrameworkBackend, store
 for (const factory of frameworkBackends) {
   const title = (what: string) => `agent-squad on ${factory.name} › ${what}`;
 
-  test(title('an AgentSquad routes two sessions; what it reads back is what convostore stores'), async (t) => {
-    const backend = await factory.create();
-    const store = await backend.open({ logger: null });
-    try {
+  test(title('an AgentSquad routes two sessions; what it reads back is what convostore stores'), (t) =>
+    withStore(factory, { logger: null }, async (store, backend) => {
       const squad = squadOn(store);
       const done: Exchange[] = [];
       for (const exchange of SCRIPT) await route(t, squad, exchange, done);
       await checkStored(t, backend, store, done);
       // Both agents were used in both sessions, so every path above was exercised.
       t.is(squad.agents['weather-agent']!.received.length + squad.agents['math-agent']!.received.length, SCRIPT.length);
-    } finally {
-      await store.close();
-      await backend.dispose?.();
-    }
-  });
+    }),
+  );
 
   // Only for backends whose data outlives the store; the in-memory one has nothing to come back to.
   if (factory.persistent) {
@@ -239,10 +234,8 @@ for (const factory of frameworkBackends) {
     });
   }
 
-  test(title('a streamed answer is saved once the stream ends, and read back on the next request'), async (t) => {
-    const backend = await factory.create();
-    const store = await backend.open({ logger: null });
-    try {
+  test(title('a streamed answer is saved once the stream ends, and read back on the next request'), (t) =>
+    withStore(factory, { logger: null }, async (store) => {
       const storage = new RecordingStorage(store);
       const squad = new AgentSquad({ storage, classifier: new OnlyAgent(), logger: quietLogger });
       squad.addAgent(new StreamingAgent({ name: 'Story Agent', description: 'tells stories' }));
@@ -265,16 +258,11 @@ for (const factory of frameworkBackends) {
         `saveChatMessage ${USER} tales story-agent user undefined`,
         `saveChatMessage ${USER} tales story-agent assistant undefined`,
       ]);
-    } finally {
-      await store.close();
-      await backend.dispose?.();
-    }
-  });
+    }),
+  );
 
-  test(title("the adapter keeps Agent Squad's storage rules"), async (t) => {
-    const backend = await factory.create();
-    const store = await backend.open({ logger: null });
-    try {
+  test(title("the adapter keeps Agent Squad's storage rules"), (t) =>
+    withStore(factory, { logger: null }, async (store) => {
       const storage = new ConvostoreChatStorage(store);
       t.true(storage instanceof SquadChatStorage);
       t.is(await storage.store(), store);
@@ -307,11 +295,8 @@ for (const factory of frameworkBackends) {
       t.true(error instanceof ValidationError);
       t.deepEqual(await storage.fetchChat('u', 's', 'c'), []);
       await t.throwsAsync(storage.fetchChat('', 's', 'a'), { instanceOf: ValidationError });
-    } finally {
-      await store.close();
-      await backend.dispose?.();
-    }
-  });
+    }),
+  );
 }
 
 test('agent-squad › a URL adapter opens its own store on first use and closes it', async (t) => {

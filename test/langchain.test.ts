@@ -20,8 +20,8 @@ import { RunnableWithMessageHistory } from '@langchain/core/runnables';
 import { FakeChatModel } from '@langchain/core/utils/testing';
 import { ConvostoreChatStorage } from '../src/adapters/agent-squad.js';
 import { ConvostoreChatMessageHistory, DEFAULT_LANGCHAIN_AGENT_ID } from '../src/adapters/langchain.js';
-import { ValidationError, type ChatStore, type StoreOptions } from '../src/index.js';
-import { byConversation, frameworkBackends, stopFrameworkBackends, type FrameworkBackend } from './frameworks/backends.js';
+import { ValidationError, type StoreOptions } from '../src/index.js';
+import { byConversation, frameworkBackends, stopFrameworkBackends, withStore } from './frameworks/backends.js';
 import { tempDir, tempFile } from './helpers/tmp.js';
 
 test.after.always(stopFrameworkBackends);
@@ -102,22 +102,11 @@ const EVERY_KIND_CLASSES = [
 /** LangChain's own serialisation of a message, as JSON (which drops keys whose value is undefined). */
 const serialised = (messages: BaseMessage[]) => messages.map((m) => JSON.parse(JSON.stringify(m.toDict())) as unknown);
 
-async function withBackend(factory: (typeof frameworkBackends)[number], body: (store: ChatStore, backend: FrameworkBackend) => Promise<void>) {
-  const backend = await factory.create();
-  const store = await backend.open(KEEP);
-  try {
-    await body(store, backend);
-  } finally {
-    await store.close();
-    await backend.dispose?.();
-  }
-}
-
 for (const factory of frameworkBackends) {
   const title = (what: string) => `langchain on ${factory.name} › ${what}`;
 
   test(title('every message type round-trips through the history and shows in convostore'), (t) =>
-    withBackend(factory, async (store, backend) => {
+    withStore(factory, KEEP, async (store, backend) => {
       const written = everyKind();
       const history = new ConvostoreChatMessageHistory({ store, userId: 'u1', sessionId: 's1' });
       await history.addMessages(written);
@@ -181,7 +170,7 @@ for (const factory of frameworkBackends) {
   );
 
   test(title('addMessage one at a time stores what addMessages stores'), (t) =>
-    withBackend(factory, async (store) => {
+    withStore(factory, KEEP, async (store) => {
       const one = new ConvostoreChatMessageHistory({ store, userId: 'u', sessionId: 'single' });
       for (const message of everyKind()) await one.addMessage(message);
       await one.addUserMessage('via addUserMessage');
@@ -196,7 +185,7 @@ for (const factory of frameworkBackends) {
   );
 
   test(title('a message that is not plain JSON, or not a chat message, is refused and nothing is written'), (t) =>
-    withBackend(factory, async (store) => {
+    withStore(factory, KEEP, async (store) => {
       const history = new ConvostoreChatMessageHistory({ store, userId: 'u', sessionId: 's' });
       await history.addMessage(new HumanMessage('first'));
       const dated = new ToolMessage({ content: 'x', tool_call_id: 'c1', artifact: { at: new Date(0) } });
@@ -221,7 +210,7 @@ for (const factory of frameworkBackends) {
   );
 
   test(title('clear() removes this conversation only'), (t) =>
-    withBackend(factory, async (store) => {
+    withStore(factory, KEEP, async (store) => {
       const target = new ConvostoreChatMessageHistory({ store, userId: 'u', sessionId: 's1' });
       const otherAgent = new ConvostoreChatMessageHistory({ store, userId: 'u', sessionId: 's1', agentId: 'critic' });
       const otherSession = new ConvostoreChatMessageHistory({ store, userId: 'u', sessionId: 's2' });
@@ -236,7 +225,7 @@ for (const factory of frameworkBackends) {
   );
 
   test(title('RunnableWithMessageHistory drives FakeChatModel over the stored history'), (t) =>
-    withBackend(factory, async (store, backend) => {
+    withStore(factory, KEEP, async (store, backend) => {
       const prompt = ChatPromptTemplate.fromMessages([
         ['system', 'You are a parrot.'],
         new MessagesPlaceholder('history'),
@@ -295,7 +284,7 @@ for (const factory of frameworkBackends) {
   );
 
   test(title('Agent Squad and LangChain read each other’s messages in one conversation'), (t) =>
-    withBackend(factory, async (store) => {
+    withStore(factory, KEEP, async (store) => {
       // Written the Agent Squad way: text and a non-text block, no LangChain block.
       await store.saveChatMessages('u', 's', 'shared', [
         { role: 'user', content: [{ text: 'look' }, { image: { format: 'png', source: { bytes: 'iVBORw0KGgo=' } } }] },

@@ -92,6 +92,25 @@ export interface RawMessageRow {
   content: unknown;
 }
 
+/** Runs `body` on a store over fresh data of one backend, then closes the store and the data. */
+export async function withStore(
+  factory: BackendFactory,
+  options: StoreOptions,
+  body: (store: ChatStore, backend: FrameworkBackend) => Promise<void>,
+): Promise<void> {
+  const backend = await factory.create();
+  try {
+    const store = await backend.open(options);
+    try {
+      await body(store, backend);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await backend.dispose?.();
+  }
+}
+
 /** Sorts raw rows by user, session, agent and position. */
 export function byConversation(a: RawMessageRow, b: RawMessageRow): number {
   return cmp(a.userId, b.userId) || cmp(a.sessionId, b.sessionId) || cmp(a.agentId, b.agentId) || a.seq - b.seq;
