@@ -12,6 +12,7 @@ export {
   TooLargeError,
   ClosedError,
   UnavailableError,
+  UnauthorizedError,
   NotMigratedError,
   type ErrorCode,
 } from './errors.js';

@@ -40,6 +40,8 @@ export interface HranaServerOptions {
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The HTTP status answered; undefined while running, or when the socket was destroyed instead. */
+  status: number | undefined;
 }
 
 export class HranaServer {
@@ -48,6 +50,7 @@ export class HranaServer {
   readonly #token: string | undefined;
   readonly #streams = new Map<string, { stream: HranaStream; timer: NodeJS.Timeout }>();
   readonly #idleMs: number;
+  readonly #anchor: Database.Database;
   /** Faults to apply to the next pipeline requests, one each, in order. */
   readonly faults: Fault[] = [];
   /** Every HTTP request received, in order. */
@@ -58,14 +61,19 @@ export class HranaServer {
     this.#file = options.file;
     this.#token = options.token;
     this.#idleMs = options.streamIdleMs ?? 10_000;
-    const db = new Database(this.#file);
-    db.pragma('journal_mode = WAL');
-    db.close();
+    // Held open for the server's life: were every stream's connection the last one to close, SQLite
+    // would checkpoint and delete the WAL on each request.
+    this.#anchor = new Database(this.#file);
+    this.#anchor.pragma('journal_mode = WAL');
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) text(res, 500, `stand-in failure: ${String(error)}`);
       });
     });
+    // Node closes idle keep-alive sockets after 5 s, a hair after undici's client gives them up; on a
+    // loaded machine the two race and a request meets a socket being closed (ECONNRESET). Turso's
+    // front ends keep idle connections far longer, so the stand-in does too.
+    this.#server.keepAliveTimeout = 65_000;
   }
 
   static async start(options: HranaServerOptions): Promise<HranaServer> {
@@ -73,6 +81,10 @@ export class HranaServer {
     await new Promise<void>((resolve) => server.#server.listen(0, '127.0.0.1', resolve));
     server.#url = `http://127.0.0.1:${(server.#server.address() as AddressInfo).port}`;
     return server;
+  }
+
+  get file(): string {
+    return this.#file;
   }
 
   get url(): string {
@@ -100,11 +112,14 @@ export class HranaServer {
     this.#streams.clear();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#anchor.close();
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://stand-in').pathname;
-    this.requests.push({ method: req.method ?? '', path });
+    const record: RecordedRequest = { method: req.method ?? '', path, status: undefined };
+    this.requests.push(record);
+    res.on('finish', () => (record.status = res.statusCode));
     const body = await readBody(req);
     if (this.#token !== undefined && req.headers.authorization !== `Bearer ${this.#token}`) {
       return text(res, 401, 'Unauthorized: the auth token is missing or wrong');
