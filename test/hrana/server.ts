@@ -42,6 +42,8 @@ export interface RecordedRequest {
   path: string;
   /** The HTTP status answered; undefined while running, or when the socket was destroyed instead. */
   status: number | undefined;
+  /** The request body as received (JSON text for a pipeline). */
+  body: string;
 }
 
 export class HranaServer {
@@ -117,10 +119,10 @@ export class HranaServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://stand-in').pathname;
-    const record: RecordedRequest = { method: req.method ?? '', path, status: undefined };
+    const record: RecordedRequest = { method: req.method ?? '', path, status: undefined, body: '' };
     this.requests.push(record);
     res.on('finish', () => (record.status = res.statusCode));
-    const body = await readBody(req);
+    const body = (record.body = await readBody(req));
     if (this.#token !== undefined && req.headers.authorization !== `Bearer ${this.#token}`) {
       return text(res, 401, 'Unauthorized: the auth token is missing or wrong');
     }
