@@ -49,7 +49,7 @@ export interface RecordedRequest {
 export class HranaServer {
   readonly #server: Server;
   readonly #file: string;
-  readonly #token: string | undefined;
+  #token: string | undefined;
   readonly #streams = new Map<string, { stream: HranaStream; timer: NodeJS.Timeout }>();
   readonly #idleMs: number;
   readonly #anchor: Database.Database;
@@ -83,6 +83,11 @@ export class HranaServer {
     await new Promise<void>((resolve) => server.#server.listen(0, '127.0.0.1', resolve));
     server.#url = `http://127.0.0.1:${(server.#server.address() as AddressInfo).port}`;
     return server;
+  }
+
+  /** Rotates (or revokes) the token, as when a Turso token is invalidated. */
+  set token(token: string | undefined) {
+    this.#token = token;
   }
 
   get file(): string {
