@@ -2,8 +2,8 @@
  * The sqld stand-in itself (test/hrana/): the parts of Hrana over HTTP the store's own calls do not
  * reach — interactive transactions held across requests by batons, stored SQL, sequences, stream
  * expiry, Hrana 3's get_autocommit and is_autocommit — through @libsql/client where it can reach
- * them and through raw HTTP where it cannot (@libsql/client 0.18 speaks /v2 JSON only: it probes
- * /v3-protobuf alone for version 3, never /v3 JSON).
+ * them and through raw HTTP where it cannot (@libsql/client 0.18 posts /v2 JSON without probing;
+ * asked for version 3, its Hrana client would probe /v3-protobuf alone, never /v3 JSON).
  */
 import test from 'ava';
 import { createClient } from '@libsql/client';
