@@ -5,11 +5,11 @@
  * them and through raw HTTP where it cannot (@libsql/client 0.18 posts /v2 JSON without probing;
  * asked for version 3, its Hrana client would probe /v3-protobuf alone, never /v3 JSON).
  */
-import test from 'ava';
-import { createClient } from '@libsql/client';
+import test, { type ExecutionContext } from 'ava';
+import { createClient, type Client } from '@libsql/client';
 import type { PipelineResponse, StreamRequest } from './hrana/protocol.js';
 import type { HranaServer } from './hrana/server.js';
-import { startStandIn } from './helpers/hrana.js';
+import { standInFor } from './helpers/hrana.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir('hrana-standin');
@@ -23,21 +23,25 @@ async function pipeline(server: HranaServer, version: 2 | 3, requests: StreamReq
   return { status: response.status, body: (await response.json()) as PipelineResponse };
 }
 
+/** @libsql/client on a fresh stand-in, both closed after the test. */
+async function clientFor(t: ExecutionContext): Promise<{ server: HranaServer; client: Client }> {
+  const server = await standInFor(t, dir);
+  const client = createClient({ url: server.url });
+  t.teardown(() => client.close());
+  return { server, client };
+}
+
 const exec = (sql: string): StreamRequest => ({ type: 'execute', stmt: { sql, want_rows: true } });
 
 test('version probes: /v2 and /v3 answer 200, /v3-protobuf 404 (so clients fall back to JSON)', async (t) => {
-  const server = await startStandIn(dir);
-  t.teardown(() => server.close());
+  const server = await standInFor(t, dir);
   for (const [path, status] of [['/v2', 200], ['/v3', 200], ['/v3-protobuf', 404]] as const) {
     t.is((await fetch(`${server.url}${path}`)).status, status, path);
   }
 });
 
 test('an interactive transaction spans requests through batons; others see it only after COMMIT', async (t) => {
-  const server = await startStandIn(dir);
-  t.teardown(() => server.close());
-  const client = createClient({ url: server.url });
-  t.teardown(() => client.close());
+  const { server, client } = await clientFor(t);
   await client.execute('CREATE TABLE t (x INTEGER)');
   const tx = await client.transaction('write');
   await tx.execute({ sql: 'INSERT INTO t VALUES (?)', args: [1n] });
@@ -56,10 +60,7 @@ test('an interactive transaction spans requests through batons; others see it on
 });
 
 test('executeMultiple (sequence) and a batch with repeated SQL (store_sql) work; SQL errors keep their text and code', async (t) => {
-  const server = await startStandIn(dir);
-  t.teardown(() => server.close());
-  const client = createClient({ url: server.url });
-  t.teardown(() => client.close());
+  const { server, client } = await clientFor(t);
   await client.executeMultiple('CREATE TABLE t (x INTEGER NOT NULL); INSERT INTO t VALUES (1);');
   const statements = Array.from({ length: 5 }, (_, i) => ({ sql: 'INSERT INTO t VALUES (?)', args: [BigInt(i)] }));
   await client.batch(statements, 'write');
@@ -72,8 +73,7 @@ test('executeMultiple (sequence) and a batch with repeated SQL (store_sql) work;
 });
 
 test('Hrana 3 over /v3: get_autocommit and the is_autocommit condition; /v2 refuses them', async (t) => {
-  const server = await startStandIn(dir);
-  t.teardown(() => server.close());
+  const server = await standInFor(t, dir);
   const first = await pipeline(server, 3, [exec('CREATE TABLE t (x)'), { type: 'get_autocommit' }, exec('BEGIN'), { type: 'get_autocommit' }]);
   t.deepEqual(
     first.body.results.map((r) => (r.type === 'ok' && r.response.type === 'get_autocommit' ? r.response.is_autocommit : r.type)),
@@ -105,8 +105,7 @@ test('Hrana 3 over /v3: get_autocommit and the is_autocommit condition; /v2 refu
 });
 
 test('a stream left idle expires and its open transaction rolls back; its baton is then refused', async (t) => {
-  const server = await startStandIn(dir, { streamIdleMs: 200 });
-  t.teardown(() => server.close());
+  const server = await standInFor(t, dir, { streamIdleMs: 200 });
   await pipeline(server, 2, [exec('CREATE TABLE t (x)'), { type: 'close' }]);
   const open = await pipeline(server, 2, [exec('BEGIN'), exec('INSERT INTO t VALUES (1)')]);
   t.is(server.openStreams, 1);

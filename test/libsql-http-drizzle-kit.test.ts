@@ -8,7 +8,7 @@ import test from 'ava';
 import { HranaServer } from './hrana/server.js';
 import { SqlChatStorage } from '../src/index.js';
 import { contractSuite } from './contract/suite.js';
-import { copyDatabase, drizzleKitMigrate, startStandIn } from './helpers/hrana.js';
+import { copyDatabase, drizzleKitMigrate, standInFor, startStandIn } from './helpers/hrana.js';
 import { countRows } from './helpers/sql.js';
 import { tempDir, tempFile } from './helpers/tmp.js';
 
@@ -31,29 +31,22 @@ test.before(async (t) => {
 
 test('drizzle-kit migrate over HTTP leaves a database openLibsql accepts without migrating', async (t) => {
   const server = await HranaServer.start({ file: servedCopy(), token: authToken });
-  try {
-    const store = await SqlChatStorage.openLibsql(server.url, { authToken });
-    t.is(server.pipelineCount, 1, 'only the migration check, no DDL');
-    await store.close();
-  } finally {
-    await server.close();
-  }
+  t.teardown(() => server.close());
+  const store = await SqlChatStorage.openLibsql(server.url, { authToken });
+  t.is(server.pipelineCount, 1, 'only the migration check, no DDL');
+  await store.close();
 });
 
 test('drizzle-kit migrate with a wrong token fails and changes nothing', async (t) => {
-  const server = await startStandIn(dir, { token: authToken });
-  try {
-    const error = await t.throwsAsync(drizzleKitMigrate(server.url, 'wrong-token'));
-    t.is((error as { code?: unknown }).code, 1, 'drizzle-kit exits with status 1 (it prints no reason)');
-    t.deepEqual(
-      server.requests.map((r) => r.status),
-      [401],
-      'the stand-in refused its first request and drizzle-kit stopped there',
-    );
-    await t.throwsAsync(SqlChatStorage.openLibsql(server.url, { authToken }), { code: 'NOT_MIGRATED' } as never);
-  } finally {
-    await server.close();
-  }
+  const server = await standInFor(t, dir, { token: authToken });
+  const error = await t.throwsAsync(drizzleKitMigrate(server.url, 'wrong-token'));
+  t.is((error as { code?: unknown }).code, 1, 'drizzle-kit exits with status 1 (it prints no reason)');
+  t.deepEqual(
+    server.requests.map((r) => r.status),
+    [401],
+    'the stand-in refused its first request and drizzle-kit stopped there',
+  );
+  await t.throwsAsync(SqlChatStorage.openLibsql(server.url, { authToken }), { code: 'NOT_MIGRATED' } as never);
 });
 
 contractSuite('libsql over HTTP (migrated by drizzle-kit)', async (options) => {

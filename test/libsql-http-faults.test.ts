@@ -7,7 +7,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { SqlChatStorage, UnauthorizedError, UnavailableError, type ConversationMessage } from '../src/index.js';
 import type { Fault, HranaServer } from './hrana/server.js';
-import { startStandIn } from './helpers/hrana.js';
+import { standInFor } from './helpers/hrana.js';
 import { countRows } from './helpers/sql.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -21,8 +21,7 @@ const dialogue = (n: number, prefix: string): ConversationMessage[] =>
 
 /** A migrated stand-in holding one conversation of two messages, and a store on it. */
 async function setup(t: ExecutionContext, requestTimeoutMs?: number): Promise<{ server: HranaServer; store: SqlChatStorage }> {
-  const server = await startStandIn(dir, { token: authToken });
-  t.teardown(() => server.close());
+  const server = await standInFor(t, dir, { token: authToken });
   await (await SqlChatStorage.openLibsql(server.url, { authToken, migrate: true })).close();
   const store = await SqlChatStorage.openLibsql(server.url, { authToken, logger: null, requestTimeoutMs });
   t.teardown(() => store.close());
@@ -153,8 +152,7 @@ test('a revoked token gives UNAUTHORIZED on reads and writes, never retried, the
 });
 
 test('an SQL error over HTTP keeps its meaning: consecutiveRoles "throw" gives CONSECUTIVE_ROLE', async (t) => {
-  const server = await startStandIn(dir, { token: authToken });
-  t.teardown(() => server.close());
+  const server = await standInFor(t, dir, { token: authToken });
   const store = await SqlChatStorage.openLibsql(server.url, { authToken, migrate: true, consecutiveRoles: 'throw' });
   t.teardown(() => store.close());
   await store.saveChatMessage('u', 's', 'a', { role: 'user', content: 'one' });

@@ -7,7 +7,7 @@
 import test from 'ava';
 import { SqlChatStorage, type ConversationMessage } from '../src/index.js';
 import type { Value } from './hrana/protocol.js';
-import { startStandIn } from './helpers/hrana.js';
+import { standInFor } from './helpers/hrana.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir('hrana-rt');
@@ -18,8 +18,7 @@ function dialogue(n: number): ConversationMessage[] {
 }
 
 test('every operation costs one HTTP round trip; opening a migrated database costs one', async (t) => {
-  const server = await startStandIn(dir, { token: authToken });
-  t.teardown(() => server.close());
+  const server = await standInFor(t, dir, { token: authToken });
   const table: Array<[string, number]> = [];
   const measure = async <T>(label: string, operation: () => Promise<T>): Promise<T> => {
     server.resetCount();
@@ -68,8 +67,7 @@ test('every operation costs one HTTP round trip; opening a migrated database cos
 });
 
 test('integers travel as Hrana integers, never as floats', async (t) => {
-  const server = await startStandIn(dir, { token: authToken });
-  t.teardown(() => server.close());
+  const server = await standInFor(t, dir, { token: authToken });
   const store = await SqlChatStorage.openLibsql(server.url, { authToken, migrate: true, logger: null });
   t.teardown(() => store.close());
   server.resetCount();

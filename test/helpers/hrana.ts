@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { ExecutionContext } from 'ava';
 import Database from 'better-sqlite3';
 import { HranaServer, type HranaServerOptions } from '../hrana/server.js';
 import { tempFile } from './tmp.js';
@@ -10,6 +11,13 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 /** A stand-in sqld on a fresh SQLite file in `dir`. */
 export function startStandIn(dir: string, options: Partial<HranaServerOptions> = {}): Promise<HranaServer> {
   return HranaServer.start({ file: tempFile(dir), ...options });
+}
+
+/** A stand-in that lives as long as the test `t`. */
+export async function standInFor(t: ExecutionContext, dir: string, options: Partial<HranaServerOptions> = {}): Promise<HranaServer> {
+  const server = await HranaServer.start({ file: tempFile(dir), ...options });
+  t.teardown(() => server.close());
+  return server;
 }
 
 /**
