@@ -160,3 +160,18 @@ test('an SQL error over HTTP keeps its meaning: consecutiveRoles "throw" gives C
   await t.throwsAsync(store.saveChatMessage('u', 's', 'a', { role: 'user', content: 'two' }), { code: 'CONSECUTIVE_ROLE' } as never);
   t.is(server.pipelineCount, 1, 'refused in the same round trip, not retried');
 });
+
+test('a server that is gone: reads fail with UNAVAILABLE after their retries, writes at once, the refused connection as cause', async (t) => {
+  const { server, store } = await setup(t);
+  await server.close();
+  for (const call of [() => store.fetchChat('u', 's', 'a'), () => store.saveChatMessage('u', 's', 'a', { role: 'user', content: 'x' })]) {
+    const error = await t.throwsAsync(call(), { instanceOf: UnavailableError });
+    t.true(causes(error).some((line) => /fetch failed|ECONNREFUSED/.test(line)), causes(error).join(' <- '));
+  }
+});
+
+test('requestTimeoutMs is validated', async (t) => {
+  for (const requestTimeoutMs of [0, -1, 1.5, Number.NaN, '100' as never]) {
+    await t.throwsAsync(SqlChatStorage.openLibsql('http://127.0.0.1:9', { requestTimeoutMs }), { code: 'VALIDATION' } as never);
+  }
+});
