@@ -63,11 +63,20 @@ function fail(error: unknown, verbose: boolean): number {
     process.stderr.write(`convostore: ${message} (see convostore ${error.command ? `${error.command} ` : ''}--help)\n`);
     return 2;
   }
-  process.stderr.write(`convostore: ${message.split('\n')[0]}\n`);
+  process.stderr.write(`convostore: ${withCauses(message, error).split('\n')[0]}\n`);
   if (verbose) {
     for (let e: unknown = error; e instanceof Error; e = e.cause) process.stderr.write(`${e === error ? '' : 'caused by: '}${e.stack ?? e.message}\n`);
   }
   return 1;
+}
+
+/** Adds the causes' messages that the message does not already hold ("fetch failed: getaddrinfo ENOTFOUND …"). */
+function withCauses(message: string, error: unknown): string {
+  let text = message;
+  for (let e = (error as Error | undefined)?.cause; e instanceof Error; e = e.cause) {
+    if (!text.includes(e.message)) text += `: ${e.message}`;
+  }
+  return text;
 }
 
 // A reader that goes away (`convostore export | head`) is not an error.

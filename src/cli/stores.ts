@@ -1,6 +1,7 @@
 import type { ChatStore } from '../core/store.js';
-import { openStorage } from '../open.js';
-import { redact } from '../sql/index.js';
+import { ConvostoreError, UnavailableError } from '../errors.js';
+import type { OpenOptions } from '../open.js';
+import { redact } from '../redact.js';
 import { DEFAULT_DATABASE_FILE } from '../url.js';
 import type { WriterClock } from './writer.js';
 
@@ -16,7 +17,7 @@ export function shown(url: string): string {
 
 /** A store to read from. Consecutive-role notices are for applications, not for the CLI. */
 export function openSource(url: string): Promise<ChatStore> {
-  return openStorage(url, { logger: null });
+  return opening(url, open(url, { logger: null }));
 }
 
 /**
@@ -24,7 +25,23 @@ export function openSource(url: string): Promise<ChatStore> {
  * and a clock the writer sets so sessions keep their source's times.
  */
 export function openDestination(url: string, clock: WriterClock): Promise<ChatStore> {
-  return openStorage(url, { logger: null, consecutiveRoles: 'keep', clock: () => clock.now });
+  return opening(url, open(url, { logger: null, consecutiveRoles: 'keep', clock: () => clock.now }));
+}
+
+/** Loaded on first use, so `--help` and usage errors do not wait for every driver to load. */
+export async function open(url: string, options: OpenOptions): Promise<ChatStore> {
+  const { openStorage } = await import('../open.js');
+  return openStorage(url, options);
+}
+
+/** Says which database could not be opened; a driver's bare error ("fetch failed") would not. */
+export async function opening(url: string, store: Promise<ChatStore>): Promise<ChatStore> {
+  try {
+    return await store;
+  } catch (error) {
+    if (error instanceof ConvostoreError) throw error;
+    throw new UnavailableError(`cannot open ${shown(url)}`, error);
+  }
 }
 
 /** Runs `body` with the stores open and closes them whatever happens. */

@@ -14,6 +14,9 @@ import { BetterSqlite3Driver } from './better-sqlite3-driver.js';
 import { LibsqlDriver } from './libsql-driver.js';
 import { assertMigrated, isMigrated, migrationsFolder } from './migrations.js';
 import { SqlBackend } from './sql-backend.js';
+import { redact } from '../redact.js';
+
+export { redact };
 
 export type ConvostoreSchema = typeof schema;
 export type SqlDatabase = BetterSQLite3Database<ConvostoreSchema> | LibSQLDatabase<ConvostoreSchema>;
@@ -114,9 +117,4 @@ async function migrateOnce(driver: BetterSqlite3Driver | LibsqlDriver, migrate: 
     if (await isMigrated(driver).catch(() => false)) return;
     throw new UnavailableError('applying the migrations failed', error);
   }
-}
-
-/** Never print an auth token that came inside a URL. */
-export function redact(url: string): string {
-  return url.replace(/([?&]authToken=)[^&]*/i, '$1***');
 }

@@ -1,5 +1,4 @@
 import { stringOption, UsageError } from '../args.js';
-import { AgentSquadSource } from '../agent-squad-source.js';
 import type { Command } from '../command.js';
 import { Progress } from '../progress.js';
 import { openDestination, resolveUrl, shown, using } from '../stores.js';
@@ -29,6 +28,7 @@ export const importAgentSquad: Command = {
     const to = resolveUrl(stringOption(values, 'to'));
     const user = stringOption(values, 'user');
     const clock: WriterClock = { now: Date.now() };
+    const { AgentSquadSource } = await import('../agent-squad-source.js');
     const source = await AgentSquadSource.open(from, process.env.TURSO_AUTH_TOKEN);
     try {
       return await using([openDestination(to, clock)], async (dest) => {

@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { sql } from 'drizzle-orm';
-import { SqlChatStorage } from '../../sql/index.js';
-import { migrationsFolder } from '../../sql/migrations.js';
-import { openStorage } from '../../open.js';
+import type { SqlChatStorage } from '../../sql/index.js';
 import { stringOption } from '../args.js';
 import type { Command } from '../command.js';
-import { resolveUrl, shown, using } from '../stores.js';
+import { open, opening, resolveUrl, shown, using } from '../stores.js';
 
 export const migrate: Command = {
   name: 'migrate',
@@ -19,7 +16,9 @@ export const migrate: Command = {
   positionals: { min: 0, max: 0, names: '' },
   async run({ values }) {
     const url = resolveUrl(stringOption(values, 'url'));
-    return using([openStorage(url, { migrate: true, logger: null })], async (store) => {
+    return using([opening(url, open(url, { migrate: true, logger: null }))], async (store) => {
+      const { SqlChatStorage } = await import('../../sql/index.js');
+      const { migrationsFolder } = await import('../../sql/migrations.js');
       if (!(store instanceof SqlChatStorage)) {
         process.stdout.write(`${shown(url)}: ready (the ${store.backend} backend has no SQL migrations)\n`);
         return 0;
@@ -38,6 +37,7 @@ export const migrate: Command = {
 /** drizzle records each applied migration with its journal `when` as created_at. */
 async function appliedMigrations(store: SqlChatStorage): Promise<Set<number>> {
   // better-sqlite3's Drizzle answers synchronously and libSQL's with a promise; await takes both.
+  const { sql } = await import('drizzle-orm');
   const db = store.db as unknown as { all: (query: unknown) => Promise<Array<{ created_at: unknown }>> };
   const rows = await db.all(sql`SELECT created_at FROM __drizzle_migrations`);
   return new Set(rows.map((r) => Number(r.created_at)));
