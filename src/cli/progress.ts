@@ -77,7 +77,7 @@ export class Progress {
     } else {
       parts.push(amount(this.#done, unit), `${amount(rate, unit)}/s`);
     }
-    const columns = this.#stream.columns ?? 80;
+    const columns = this.#stream.columns || 80;
     this.#stream.write(`\r\x1b[K${parts.join('  ').slice(0, Math.max(10, columns - 1))}`);
     this.#drawn = true;
   }
