@@ -211,6 +211,17 @@ test('copy to memory: copies and verifies counts within the one process', async 
   t.regex(run.stderr, new RegExp(`^copied ${source.path} → memory:: ${source.messages} messages, 0 already present \\(${source.messages} read in 5 sessions, 6 conversations\\) in [\\d.]+ s.*; verified: 6 conversations, ${source.messages} messages at the destination\\n$`));
 });
 
+test('copy verifies counts: a destination conversation with more messages than the source fails the check', async (t) => {
+  const source = await seededFile(4);
+  const dest = tempFile(dir);
+  t.is((await cli(['copy', '--from', source.path, '--to', dest])).code, 0);
+  await withStore(dest, (store) => store.saveChatMessage('bob', 's/1?x=%20', 'agent:"quoted"', { role: 'user', content: 'later, at the destination only' }));
+  const run = await cli(['copy', '--from', source.path, '--to', dest]);
+  t.is(run.code, 1);
+  t.regex(run.stderr, /^convostore: count mismatch \(bob, s\/1\?x=%20, agent:"quoted"\): 2 expected, 3 at the destination\n/);
+  t.regex(run.stderr, /: 0 messages, \d+ already present .*; VERIFY FAILED: 1 of 6 conversations differ in count\n$/);
+});
+
 test('an interrupted copy resumes: what the destination holds is skipped, the rest is written', async (t) => {
   const source = await seededFile();
   const exported = (await cli(['export', '--from', source.path])).stdout.split('\n');

@@ -6,8 +6,8 @@ export interface ProgressOptions {
   label: string;
   /** Known total, for the bar and the ETA. */
   total?: number;
-  /** How counts are shown: messages as numbers, bytes as MB. */
-  unit: 'messages' | 'bytes';
+  /** How amounts are shown: counts as numbers, bytes as MB. */
+  unit: 'count' | 'bytes';
 }
 
 const REDRAW_MS = 100;
@@ -83,7 +83,7 @@ export class Progress {
   }
 }
 
-export function amount(n: number, unit: 'messages' | 'bytes'): string {
+export function amount(n: number, unit: 'count' | 'bytes'): string {
   if (unit === 'bytes') return `${(n / 1_048_576).toFixed(1)} MB`;
   return Math.round(n).toLocaleString('en-US');
 }

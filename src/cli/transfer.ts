@@ -63,17 +63,17 @@ export async function transfer(plan: TransferPlan): Promise<number> {
     for (const line of v.mismatches) process.stderr.write(`convostore: count mismatch ${line}\n`);
     mismatched = v.mismatchCount > 0;
     verification = mismatched
-      ? `; VERIFY FAILED: ${v.mismatchCount} of ${v.conversations} conversations differ in count`
-      : `; verified: ${v.conversations} conversations, ${amount(v.messages, 'messages')} messages at the destination`;
+      ? `; VERIFY FAILED: ${v.mismatchCount} of ${amount(v.conversations, 'count')} conversations differ in count`
+      : `; verified: ${amount(v.conversations, 'count')} conversations, ${amount(v.messages, 'count')} messages at the destination`;
   } else if (plan.expected) {
     verification = '; counts not verified because of the problems above';
   }
   const seconds = progress.elapsedMs / 1000;
-  const rate = seconds > 0 ? ` (${amount(s.messages / seconds, 'messages')} messages/s)` : '';
+  const rate = seconds > 0 ? ` (${amount(s.messages / seconds, 'count')} messages/s)` : '';
   process.stderr.write(
-    `${plan.verb} ${amount(s.written, 'messages')} messages` +
-      `, ${amount(s.present, 'messages')} already present` +
-      ` (${amount(s.messages, 'messages')} read in ${amount(s.sessions, 'messages')} sessions, ${amount(s.conversations, 'messages')} conversations)` +
+    `${plan.verb} ${amount(s.written, 'count')} messages` +
+      `, ${amount(s.present, 'count')} already present` +
+      ` (${amount(s.messages, 'count')} read in ${amount(s.sessions, 'count')} sessions, ${amount(s.conversations, 'count')} conversations)` +
       (s.problems > 0 ? `, ${s.problems} problem${s.problems === 1 ? '' : 's'}, ${s.failed} conversation${s.failed === 1 ? '' : 's'} incomplete` : '') +
       ` in ${seconds.toFixed(1)} s${rate}${verification}\n`,
   );

@@ -31,7 +31,7 @@ export const copy: Command = {
     const user = stringOption(values, 'user');
     const clock: WriterClock = { now: Date.now() };
     return using([openSource(from), openDestination(to, clock)], async (source, dest) => {
-      const progress = new Progress(process.stderr, { label: 'copy', unit: 'messages' });
+      const progress = new Progress(process.stderr, { label: 'copy', unit: 'count' });
       if (process.stderr.isTTY) progress.total = await countMessages(source, user);
       return transfer({
         command: 'copy',

@@ -27,7 +27,7 @@ export const exportCommand: Command = {
     const file = stringOption(values, 'output');
     return using([openSource(url)], async (store) => {
       const out = new LineWriter(file === undefined ? process.stdout : createWriteStream(file));
-      const progress = new Progress(process.stderr, { label: 'export', unit: 'messages' });
+      const progress = new Progress(process.stderr, { label: 'export', unit: 'count' });
       if (process.stderr.isTTY) progress.total = await countMessages(store, user);
       let sessions = 0;
       let messages = 0;
@@ -47,7 +47,7 @@ export const exportCommand: Command = {
       progress.stop();
       const seconds = progress.elapsedMs / 1000;
       process.stderr.write(
-        `exported ${amount(messages, 'messages')} messages in ${amount(sessions, 'messages')} sessions from ${shown(url)} in ${seconds.toFixed(1)} s\n`,
+        `exported ${amount(messages, 'count')} messages in ${amount(sessions, 'count')} sessions from ${shown(url)} in ${seconds.toFixed(1)} s\n`,
       );
       return 0;
     });

@@ -32,7 +32,7 @@ export const importAgentSquad: Command = {
     const source = await AgentSquadSource.open(from, process.env.TURSO_AUTH_TOKEN);
     try {
       return await using([openDestination(to, clock)], async (dest) => {
-        const progress = new Progress(process.stderr, { label: 'import-agent-squad', unit: 'messages' });
+        const progress = new Progress(process.stderr, { label: 'import-agent-squad', unit: 'count' });
         if (process.stderr.isTTY) progress.total = await source.total(user);
         return transfer({
           command: 'import-agent-squad',
