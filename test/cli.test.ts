@@ -82,7 +82,7 @@ test('a database migrated by drizzle-kit is taken as is by convostore migrate an
 test('migrate on a backend without SQL migrations says so', async (t) => {
   const run = await cli(['migrate', '--url', 'memory:']);
   t.is(run.code, 0);
-  t.is(run.stdout, 'memory:: ready (the memory backend has no SQL migrations)\n');
+  t.is(run.stdout, 'memory:: ready (memory: nothing to migrate)\n');
 });
 
 test('sessions prints a table and --json the library’s own summaries', async (t) => {

@@ -3,15 +3,11 @@
  * report problems (bounded), optionally verify counts, and print the summary line.
  */
 import type { ChatStore } from '../core/store.js';
-import { intOption, type OptionSpec, type OptionValues } from './args.js';
+import { intOption, type OptionValues } from './args.js';
 import { Progress, amount } from './progress.js';
 import type { Item } from './source.js';
 import { verifyCounts, type ConversationCount } from './verify.js';
 import { Writer, type WriterClock } from './writer.js';
-
-export const transferOptions: Record<string, OptionSpec> = {
-  'batch-size': { type: 'string', value: 'N', description: 'messages per atomic write (default 100)' },
-};
 
 /** Problems printed one per line; beyond this many only counted. */
 const PRINTED_PROBLEMS = 50;

@@ -1,9 +1,10 @@
 import { stringOption, UsageError } from '../args.js';
 import type { Command } from '../command.js';
+import { options } from '../options.js';
 import { Progress } from '../progress.js';
 import { countMessages, readStore } from '../source.js';
 import { openDestination, openSource, resolveUrl, shown, using } from '../stores.js';
-import { transfer, transferOptions } from '../transfer.js';
+import { transfer } from '../transfer.js';
 import { storeCounts } from '../verify.js';
 import type { WriterClock } from '../writer.js';
 
@@ -17,10 +18,10 @@ export const copy: Command = {
     'again. Sessions keep their times and each conversation its order. Afterwards the message count of\n' +
     'every copied conversation is checked at the destination. Progress is shown when stderr is a terminal.',
   options: {
-    from: { type: 'string', value: 'URL', description: 'database to read (default: CONVOSTORE_URL, else ./data/convostore.db)' },
-    to: { type: 'string', value: 'URL', description: 'database to write (required)' },
-    user: { type: 'string', value: 'USER', description: "copy only this user's sessions" },
-    ...transferOptions,
+    from: options.from,
+    to: { ...options.to, description: 'database to write (required)' },
+    user: options.user,
+    'batch-size': options.batchSize,
   },
   positionals: { min: 0, max: 0, names: '' },
   async run({ values }) {

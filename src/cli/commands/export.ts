@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { stringOption } from '../args.js';
 import type { Command } from '../command.js';
+import { options } from '../options.js';
 import { header, serialize } from '../format.js';
 import { LineWriter } from '../output.js';
 import { Progress, amount } from '../progress.js';
@@ -16,8 +17,8 @@ export const exportCommand: Command = {
     'a header line, then per session a "session" line and its "message" lines, then an "end" line\n' +
     'with the counts (an export without it was cut short).',
   options: {
-    from: { type: 'string', value: 'URL', description: 'database to read (default: CONVOSTORE_URL, else ./data/convostore.db)' },
-    user: { type: 'string', value: 'USER', description: "export only this user's sessions" },
+    from: options.from,
+    user: options.user,
     output: { type: 'string', short: 'o', value: 'FILE', description: 'write to FILE instead of standard output' },
   },
   positionals: { min: 0, max: 0, names: '' },

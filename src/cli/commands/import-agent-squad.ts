@@ -1,8 +1,9 @@
 import { stringOption, UsageError } from '../args.js';
 import type { Command } from '../command.js';
+import { options } from '../options.js';
 import { Progress } from '../progress.js';
 import { openDestination, resolveUrl, shown, using } from '../stores.js';
-import { transfer, transferOptions } from '../transfer.js';
+import { transfer } from '../transfer.js';
 import type { WriterClock } from '../writer.js';
 
 export const importAgentSquad: Command = {
@@ -17,9 +18,9 @@ export const importAgentSquad: Command = {
     'resumable like import; bad rows are reported and their conversation is left incomplete.',
   options: {
     from: { type: 'string', value: 'URL', description: "Agent Squad's database (required)" },
-    to: { type: 'string', value: 'URL', description: 'database to write (default: CONVOSTORE_URL, else ./data/convostore.db)' },
-    user: { type: 'string', value: 'USER', description: "import only this user's sessions" },
-    ...transferOptions,
+    to: options.to,
+    user: options.user,
+    'batch-size': options.batchSize,
   },
   positionals: { min: 0, max: 0, names: '' },
   async run({ values }) {

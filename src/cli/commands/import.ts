@@ -3,11 +3,12 @@ import { createInterface } from 'node:readline';
 import { ConvostoreError } from '../../errors.js';
 import { stringOption } from '../args.js';
 import type { Command } from '../command.js';
+import { options } from '../options.js';
 import { BadRecord, parseHeader, parseRecord, type EndRecord } from '../format.js';
 import { Progress } from '../progress.js';
 import type { Item } from '../source.js';
 import { openDestination, resolveUrl, using } from '../stores.js';
-import { transfer, transferOptions } from '../transfer.js';
+import { transfer } from '../transfer.js';
 import type { WriterClock } from '../writer.js';
 
 export const importCommand: Command = {
@@ -20,8 +21,8 @@ export const importCommand: Command = {
     'A bad line is reported with its line number; the write it belonged to is not made and the rest of\n' +
     'its conversation is skipped (no gaps); other conversations are imported. Exit code 1 if any problem.',
   options: {
-    to: { type: 'string', value: 'URL', description: 'database to write (default: CONVOSTORE_URL, else ./data/convostore.db)' },
-    ...transferOptions,
+    to: options.to,
+    'batch-size': options.batchSize,
   },
   positionals: { min: 1, max: 1, names: 'FILE' },
   async run({ values, positionals }) {

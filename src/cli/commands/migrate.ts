@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { SqlChatStorage } from '../../sql/index.js';
 import { stringOption } from '../args.js';
 import type { Command } from '../command.js';
+import { options } from '../options.js';
 import { open, opening, resolveUrl, shown, using } from '../stores.js';
 
 export const migrate: Command = {
@@ -11,16 +12,18 @@ export const migrate: Command = {
   details:
     "The migrations are drizzle-kit's, recorded in drizzle's __drizzle_migrations journal, so\n" +
     '`npx drizzle-kit migrate` and `convostore migrate` can be used on the same database, in any order.\n' +
-    'Local files are also migrated whenever convostore opens them; other backends need no migrations.',
-  options: { url: { type: 'string', value: 'URL', description: 'database (default: CONVOSTORE_URL, else ./data/convostore.db)' } },
+    'Local files are also migrated whenever convostore opens them. For dynamodb:// the table is\n' +
+    'created (with TTL enabled) when it does not exist; memory: needs nothing.',
+  options: { url: options.url },
   positionals: { min: 0, max: 0, names: '' },
   async run({ values }) {
     const url = resolveUrl(stringOption(values, 'url'));
-    return using([opening(url, open(url, { migrate: true, logger: null }))], async (store) => {
+    return using([opening(url, open(url, { migrate: true, createTable: true, logger: null }))], async (store) => {
       const { SqlChatStorage } = await import('../../sql/index.js');
       const { migrationsFolder } = await import('../../sql/migrations.js');
       if (!(store instanceof SqlChatStorage)) {
-        process.stdout.write(`${shown(url)}: ready (the ${store.backend} backend has no SQL migrations)\n`);
+        const note = store.backend === 'dynamodb' ? 'its table exists (created now if it was missing)' : 'nothing to migrate';
+        process.stdout.write(`${shown(url)}: ready (${store.backend}: ${note})\n`);
         return 0;
       }
       const applied = await appliedMigrations(store);

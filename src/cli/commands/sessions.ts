@@ -1,18 +1,16 @@
 import { stringOption } from '../args.js';
 import type { Command } from '../command.js';
+import { options } from '../options.js';
 import { LineWriter, writeJsonArray, table, time } from '../output.js';
 import { storeSessions } from '../source.js';
 import { openSource, resolveUrl, using } from '../stores.js';
-
-export const urlOption = { type: 'string', value: 'URL', description: 'database (default: CONVOSTORE_URL, else ./data/convostore.db)' } as const;
-export const jsonOption = { type: 'boolean', description: 'print JSON instead of a table' } as const;
 
 export const sessions: Command = {
   name: 'sessions',
   usage: 'convostore sessions USER [--url URL] [--json]',
   summary: "Lists a user's sessions, most recent activity first, with their agents and message counts.",
   details: '--json prints a JSON array of session summaries ({ sessionId, createdAt, lastActivityAt, messageCount, agents }).',
-  options: { url: urlOption, json: jsonOption },
+  options: { url: options.url, json: options.json },
   positionals: { min: 1, max: 1, names: 'USER' },
   async run({ values, positionals }) {
     const userId = positionals[0]!;

@@ -3,10 +3,10 @@ import { ConvostoreError } from '../../errors.js';
 import type { ContentBlock } from '../../types.js';
 import { stringOption } from '../args.js';
 import type { Command } from '../command.js';
+import { options } from '../options.js';
 import { LineWriter, writeJsonArray, contentSummary, table, time } from '../output.js';
 import { sessionItems, storeSessions, storedMessages } from '../source.js';
 import { openSource, resolveUrl, using } from '../stores.js';
-import { jsonOption, urlOption } from './sessions.js';
 
 interface Shown {
   agentId: string;
@@ -25,7 +25,7 @@ export const show: Command = {
     'conversations are interleaved by timestamp. --json prints a JSON array of\n' +
     '{ agentId, seq, role, content, timestamp }. On a terminal, content is cut to the screen width\n' +
     'unless --full is given.',
-  options: { url: urlOption, json: jsonOption, full: { type: 'boolean', description: 'never shorten content' } },
+  options: { url: options.url, json: options.json, full: { type: 'boolean', description: 'never shorten content' } },
   positionals: { min: 2, max: 3, names: 'USER and SESSION' },
   async run({ values, positionals }) {
     const [userId, sessionId, agentId] = positionals as [string, string, string | undefined];
