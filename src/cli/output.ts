@@ -1,24 +1,34 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { ConvostoreError } from '../errors.js';
 import type { ContentBlock } from '../types.js';
 
 /** Writes lines to a stream, waiting when it is full, so exporting any amount takes constant memory. */
 export class LineWriter {
   readonly #stream: Writable;
+  #error: Error | undefined;
 
   constructor(stream: Writable) {
     this.#stream = stream;
+    // A file that cannot be opened or written fails the next call instead of crashing the process.
+    if (stream !== process.stdout) stream.on('error', (error: Error) => (this.#error ??= error));
   }
 
   async line(text: string): Promise<void> {
+    this.#check();
     if (!this.#stream.write(`${text}\n`)) await once(this.#stream, 'drain');
   }
 
   /** Resolves once everything is flushed (for files: written and closed). */
   async end(): Promise<void> {
     if (this.#stream === process.stdout) return;
+    this.#check();
     this.#stream.end();
     await once(this.#stream, 'finish');
+  }
+
+  #check(): void {
+    if (this.#error) throw new ConvostoreError('UNAVAILABLE', `cannot write the output: ${this.#error.message}`);
   }
 }
 
