@@ -21,6 +21,7 @@ export {
   TooLargeError,
   ClosedError,
   UnavailableError,
+  UnauthorizedError,
   NotMigratedError,
   type ErrorCode,
 } from './errors.js';

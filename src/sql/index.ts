@@ -8,10 +8,11 @@ import { drizzle as drizzleLibsql, type LibSQLDatabase } from 'drizzle-orm/libsq
 import { migrate as migrateLibsql } from 'drizzle-orm/libsql/migrator';
 import * as schema from '../../drizzle/schema.js';
 import { ChatStore } from '../core/store.js';
-import { UnavailableError } from '../errors.js';
+import { ConvostoreError, UnavailableError } from '../errors.js';
+import { checkPositiveInt } from '../core/validate.js';
 import type { StoreOptions } from '../types.js';
 import { BetterSqlite3Driver } from './better-sqlite3-driver.js';
-import { LibsqlDriver } from './libsql-driver.js';
+import { DEFAULT_RETRY, LibsqlDriver } from './libsql-driver.js';
 import { assertMigrated, isMigrated, migrationsFolder } from './migrations.js';
 import { SqlBackend } from './sql-backend.js';
 import { redact } from '../redact.js';
@@ -32,7 +33,14 @@ export interface LibsqlOptions extends SqlOptions {
   authToken?: string;
   /** Apply the bundled migrations on open. Default: yes for local files and memory, no for remote. */
   migrate?: boolean;
+  /**
+   * Remote URLs only: give up on an HTTP request after this long; default 30,000 ms. A read that
+   * times out is retried (3 tries in all); a write is not (see docs/turso.md).
+   */
+  requestTimeoutMs?: number;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
@@ -79,20 +87,27 @@ export class SqlChatStorage extends ChatStore {
    * `https://`, `wss://` Turso URL. A remote database must already be migrated.
    */
   static async openLibsql(url: string, options: LibsqlOptions = {}): Promise<SqlChatStorage> {
-    const { maxMessageBytes, busyTimeoutMs, authToken, migrate, ...storeOptions } = options;
+    const { maxMessageBytes, busyTimeoutMs, authToken, migrate, requestTimeoutMs, ...storeOptions } = options;
     const local = url === ':memory:' || url.startsWith('file:');
+    const timeoutMs = checkPositiveInt('options.requestTimeoutMs', requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS, 2 ** 31 - 1);
     let client: Client;
     try {
       if (url.startsWith('file:')) {
         const path = url.slice('file:'.length).replace(/^\/\/(localhost)?(?=\/)/, '').split('?')[0]!;
         if (path && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       }
-      client = createClient({ url, authToken, intMode: 'number', timeout: busyTimeoutMs ?? 5000 });
+      client = createClient({
+        url,
+        authToken,
+        intMode: 'number',
+        timeout: busyTimeoutMs ?? 5000,
+        ...(local ? {} : { fetch: fetchWithTimeout(timeoutMs) }),
+      });
       if (local && url !== ':memory:') await client.execute('PRAGMA journal_mode = WAL');
     } catch (error) {
       throw new UnavailableError(`cannot open the libSQL database ${redact(url)}`, error);
     }
-    const driver = new LibsqlDriver(client);
+    const driver = new LibsqlDriver(client, local ? undefined : DEFAULT_RETRY);
     const db = drizzleLibsql({ client, schema });
     try {
       if (migrate ?? local) await migrateOnce(driver, () => migrateLibsql(db, { migrationsFolder }));
@@ -100,7 +115,8 @@ export class SqlChatStorage extends ChatStore {
       return new SqlChatStorage(new SqlBackend(driver, maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES), db, storeOptions);
     } catch (error) {
       client.close();
-      throw error;
+      if (error instanceof ConvostoreError) throw error;
+      throw new UnavailableError(`cannot open the libSQL database ${redact(url)}`, error);
     }
   }
 }
@@ -117,4 +133,9 @@ async function migrateOnce(driver: BetterSqlite3Driver | LibsqlDriver, migrate: 
     if (await isMigrated(driver).catch(() => false)) return;
     throw new UnavailableError('applying the migrations failed', error);
   }
+}
+
+/** @libsql/client has no request timeout of its own for remote URLs; its `fetch` hook takes one. */
+function fetchWithTimeout(ms: number): (request: Request) => Promise<Response> {
+  return (request) => fetch(request, { signal: AbortSignal.timeout(ms) });
 }

@@ -1,13 +1,38 @@
-import type { Client, InArgs, ResultSet } from '@libsql/client';
+import type { Client, InArgs, InValue, ResultSet } from '@libsql/client';
+import { UnauthorizedError, UnavailableError } from '../errors.js';
 import { bind, type SqlDriver, type Statement, type StatementResult, type Row } from './driver.js';
 
-/** @libsql/client: a batch is one request to a remote database, and one transaction everywhere. */
+/** How a remote libSQL driver retries reads that failed in transit. */
+export interface RetryPolicy {
+  /** Tries per read, the first included. */
+  readonly attempts: number;
+  /** Wait before the first retry; it doubles for each further one, with jitter. */
+  readonly backoffMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, backoffMs: 50 };
+
+/**
+ * @libsql/client: a batch is one request to a remote database (BEGIN IMMEDIATE … COMMIT as steps of
+ * one Hrana batch, so the server runs it as one transaction), and one transaction everywhere.
+ *
+ * Over the network, failures are sorted here, the one place that knows the transport:
+ * - a refused token (HTTP 401/403) is UnauthorizedError, never retried;
+ * - a transport failure (5xx, reset socket, timeout) is UnavailableError with the driver's error as
+ *   cause. Reads are retried first (`run` only ever reads); write batches never are: when the answer
+ *   is lost the client cannot tell whether the server committed, and an append is not idempotent.
+ *   The batch is still all or nothing on the server, so the data is never half-written.
+ * - an SQL error passes through unchanged for the SQL layer to interpret (e.g. NOT NULL on seq).
+ */
 export class LibsqlDriver implements SqlDriver {
   readonly name = 'libsql';
   readonly #client: Client;
+  readonly #retry: RetryPolicy | undefined;
 
-  constructor(client: Client) {
+  /** `retry` only for a remote database; a local file has no transport to fail. */
+  constructor(client: Client, retry?: RetryPolicy) {
     this.#client = client;
+    this.#retry = retry;
   }
 
   get client(): Client {
@@ -15,20 +40,74 @@ export class LibsqlDriver implements SqlDriver {
   }
 
   async run(statement: Statement): Promise<StatementResult> {
-    return toResult(await this.#client.execute({ sql: statement.query.sql, args: bind(statement) as InArgs }));
+    const query = { sql: statement.query.sql, args: args(statement) };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return toResult(await this.#client.execute(query));
+      } catch (error) {
+        const failure = classify(error);
+        if (failure === 'transport' && this.#retry && attempt < this.#retry.attempts) {
+          await delay(this.#retry.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
+          continue;
+        }
+        throw translate(error, failure, attempt === 1 ? 'the read failed' : `the read failed ${attempt} times`);
+      }
+    }
   }
 
   async batch(statements: Statement[]): Promise<StatementResult[]> {
-    const results = await this.#client.batch(
-      statements.map((s) => ({ sql: s.query.sql, args: bind(s) as InArgs })),
-      'write',
-    );
-    return results.map(toResult);
+    try {
+      const results = await this.#client.batch(statements.map((s) => ({ sql: s.query.sql, args: args(s) })), 'write');
+      return results.map(toResult);
+    } catch (error) {
+      throw translate(
+        error,
+        classify(error),
+        'the write transaction failed in transit; it was applied entirely or not at all, and the client cannot tell which',
+      );
+    }
   }
 
   async close(): Promise<void> {
     this.#client.close();
   }
+}
+
+type Failure = 'auth' | 'transport' | 'sql';
+
+const TRANSPORT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** Walks the cause chain: @libsql/client wraps the Hrana client's error, which wraps fetch's. */
+function classify(error: unknown): Failure {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const status = (e as { status?: unknown }).status;
+    if (status === 401 || status === 403) return 'auth';
+    if (typeof status === 'number' && (status >= 500 || status === 429)) return 'transport';
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && TRANSPORT_CODES.has(code)) return 'transport';
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'transport';
+    if (e instanceof TypeError && e.message === 'fetch failed') return 'transport';
+  }
+  return 'sql';
+}
+
+function translate(error: unknown, failure: Failure, transit: string): unknown {
+  if (failure === 'auth') return new UnauthorizedError('the libSQL server refused the auth token', error);
+  if (failure === 'transport') return new UnavailableError(`the libSQL server is unavailable: ${transit}`, error);
+  return error;
+}
+
+/**
+ * Integers go as Hrana integers, not floats: @libsql/client sends a JS number as a float, and a REAL
+ * where SQLite expects an integer (LIMIT, seq bounds, INTEGER columns) is only coerced back by
+ * affinity rules. Only our own numbers are bound here (ids and content are text).
+ */
+function args(statement: Statement): InArgs {
+  return bind(statement).map((v) => (typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v)) as InValue[];
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function toResult(result: ResultSet): StatementResult {
