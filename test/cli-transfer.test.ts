@@ -1,9 +1,10 @@
 /** The built CLI moving data: export/import (JSON Lines v1) and copy between backends. */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { openStorage, type ChatStore } from '../src/index.js';
 import { cli, cliPath, ensureBuilt } from './helpers/cli.js';
+import { standInFor } from './helpers/hrana.js';
 import { seed, tickingClock } from './helpers/seed.js';
 import { allMessages, snapshot } from './helpers/snapshot.js';
 import { tempDir, tempFile } from './helpers/tmp.js';
@@ -12,8 +13,8 @@ const dir = tempDir('cli-transfer');
 
 test.before(ensureBuilt);
 
-async function withStore<T>(url: string, body: (store: ChatStore) => Promise<T>): Promise<T> {
-  const store = await openStorage(url, { logger: null, clock: tickingClock() });
+async function withStore<T>(url: string, body: (store: ChatStore) => Promise<T>, authToken?: string): Promise<T> {
+  const store = await openStorage(url, { logger: null, clock: tickingClock(), authToken });
   try {
     return await body(store);
   } finally {
@@ -21,7 +22,7 @@ async function withStore<T>(url: string, body: (store: ChatStore) => Promise<T>)
   }
 }
 
-const snapshotOf = (url: string) => withStore(url, snapshot);
+const snapshotOf = (url: string, authToken?: string) => withStore(url, snapshot, authToken);
 
 /** A better-sqlite3 file holding the seed data; resolves to its path and how many messages it holds. */
 async function seededFile(long = 1250): Promise<{ path: string; messages: number }> {
@@ -174,33 +175,51 @@ test('a destination conversation with other writes is reported and left untouche
 });
 
 /**
- * Where copies go. Each target is reached only through a URL, so a remote libSQL server (or a
- * DynamoDB one) is one more entry: { label, url: async () => its URL once started }.
+ * Where copies go, each reached only through a URL (and, for a remote one, a token in the
+ * environment, as users give it). DynamoDB is in cli-dynamodb.test.ts, which owns a DynamoDB Local.
  */
-const copyTargets: Array<{ label: string; url: () => Promise<string> }> = [
-  { label: 'libSQL file: URL', url: async () => `file:${tempFile(dir)}` },
-  { label: 'better-sqlite3 path', url: async () => tempFile(dir) },
+const copyTargets: Array<{ label: string; open: (t: ExecutionContext) => Promise<{ url: string; token?: string }> }> = [
+  { label: 'libSQL file: URL', open: async () => ({ url: `file:${tempFile(dir)}` }) },
+  { label: 'better-sqlite3 path', open: async () => ({ url: tempFile(dir) }) },
+  {
+    label: 'remote libSQL over HTTP (sqld stand-in, migrated by convostore migrate)',
+    open: async (t) => {
+      const token = 'cli-token';
+      const server = await standInFor(t, dir, { token });
+      const migrated = await cli(['migrate', '--url', server.url], { env: { TURSO_AUTH_TOKEN: token } });
+      t.is(migrated.code, 0, migrated.stderr);
+      t.regex(migrated.stdout, /schema up to date \(libsql; 1 of 1 migrations applied/);
+      return { url: server.url, token };
+    },
+  },
 ];
 
 for (const target of copyTargets) {
-  test(`copy better-sqlite3 file → ${target.label} → better-sqlite3 file: equal each time; a second copy writes nothing`, async (t) => {
+  test(`copy better-sqlite3 file → ${target.label} → better-sqlite3 file and → memory:: equal each time; a second copy writes nothing`, async (t) => {
     const source = await seededFile();
     const expected = await snapshotOf(source.path);
-    const middle = await target.url();
-    const first = await cli(['copy', '--from', source.path, '--to', middle]);
-    t.is(first.code, 0, first.stderr);
-    t.regex(first.stderr, new RegExp(`: ${source.messages.toLocaleString('en-US')} messages, 0 already present .*; verified: 6 conversations, ${source.messages.toLocaleString('en-US')} messages at the destination\\n$`));
-    t.deepEqual(await snapshotOf(middle), expected);
+    const { url: middle, token } = await target.open(t);
+    const copy = (from: string, to: string) => cli(['copy', '--from', from, '--to', to], { env: { TURSO_AUTH_TOKEN: token } });
+    const total = source.messages.toLocaleString('en-US');
 
-    const second = await cli(['copy', '--from', source.path, '--to', middle]);
+    const first = await copy(source.path, middle);
+    t.is(first.code, 0, first.stderr);
+    t.regex(first.stderr, new RegExp(`: ${total} messages, 0 already present .*; verified: 6 conversations, ${total} messages at the destination\\n$`));
+    t.deepEqual(await snapshotOf(middle, token), expected);
+
+    const second = await copy(source.path, middle);
     t.is(second.code, 0, second.stderr);
-    t.regex(second.stderr, new RegExp(`: 0 messages, ${source.messages.toLocaleString('en-US')} already present`));
-    t.deepEqual(await snapshotOf(middle), expected);
+    t.regex(second.stderr, new RegExp(`: 0 messages, ${total} already present`));
+    t.deepEqual(await snapshotOf(middle, token), expected);
 
     const back = tempFile(dir);
-    const third = await cli(['copy', '--from', middle, '--to', back]);
+    const third = await copy(middle, back);
     t.is(third.code, 0, third.stderr);
     t.deepEqual(await snapshotOf(back), expected);
+
+    const memory = await copy(middle, 'memory:');
+    t.is(memory.code, 0, memory.stderr);
+    t.regex(memory.stderr, new RegExp(`memory:: ${total} messages, 0 already present .*; verified: 6 conversations, ${total} messages`));
   });
 }
 
