@@ -1,5 +1,5 @@
 import type { ChatStore } from '../core/store.js';
-import { ConvostoreError, UnavailableError } from '../errors.js';
+import { UnavailableError, ValidationError } from '../errors.js';
 import type { OpenOptions } from '../open.js';
 import { redact } from '../redact.js';
 import { DEFAULT_DATABASE_FILE } from '../url.js';
@@ -39,7 +39,8 @@ export async function opening(url: string, store: Promise<ChatStore>): Promise<C
   try {
     return await store;
   } catch (error) {
-    if (error instanceof ConvostoreError) throw error;
+    // A bad URL already says so; anything else gets the database's name, since a command may use two.
+    if (error instanceof ValidationError || (error instanceof Error && error.message.includes(shown(url)))) throw error;
     throw new UnavailableError(`cannot open ${shown(url)}`, error);
   }
 }
