@@ -15,6 +15,9 @@ import { BetterSqlite3Driver } from './better-sqlite3-driver.js';
 import { DEFAULT_RETRY, LibsqlDriver } from './libsql-driver.js';
 import { assertMigrated, isMigrated, migrationsFolder } from './migrations.js';
 import { SqlBackend } from './sql-backend.js';
+import { redact } from '../redact.js';
+
+export { redact };
 
 export type ConvostoreSchema = typeof schema;
 export type SqlDatabase = BetterSQLite3Database<ConvostoreSchema> | LibSQLDatabase<ConvostoreSchema>;
@@ -135,9 +138,4 @@ async function migrateOnce(driver: BetterSqlite3Driver | LibsqlDriver, migrate: 
 /** @libsql/client has no request timeout of its own for remote URLs; its `fetch` hook takes one. */
 function fetchWithTimeout(ms: number): (request: Request) => Promise<Response> {
   return (request) => fetch(request, { signal: AbortSignal.timeout(ms) });
-}
-
-/** Never print an auth token that came inside a URL. */
-export function redact(url: string): string {
-  return url.replace(/([?&]authToken=)[^&]*/i, '$1***');
 }

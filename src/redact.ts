@@ -1,0 +1,4 @@
+/** Never print an auth token that came inside a URL. */
+export function redact(url: string): string {
+  return url.replace(/([?&]authToken=)[^&]*/i, '$1***');
+}

@@ -1,0 +1,191 @@
+/** The built `convostore` command: help, migrate, reading commands, URLs and errors. */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openStorage } from '../src/index.js';
+import { cli, ensureBuilt, root } from './helpers/cli.js';
+import { allMessages } from './helpers/snapshot.js';
+import { seed, tickingClock } from './helpers/seed.js';
+import { tempDir, tempFile } from './helpers/tmp.js';
+
+const dir = tempDir('cli');
+const COMMANDS = ['migrate', 'sessions', 'show', 'export', 'import', 'copy', 'import-agent-squad'];
+
+test.before(ensureBuilt);
+
+async function seeded(url: string) {
+  const store = await openStorage(url, { clock: tickingClock(), logger: null });
+  await seed(store, { long: 10 });
+  return store;
+}
+
+function migrationRows(path: string): number {
+  const db = new Database(path, { readonly: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+test('--help works on the command and on every subcommand', async (t) => {
+  const top = await cli(['--help']);
+  t.is(top.code, 0);
+  for (const name of COMMANDS) t.regex(top.stdout, new RegExp(`^  ${name} `, 'm'));
+  for (const name of COMMANDS) {
+    const help = await cli([name, '--help']);
+    t.is(help.code, 0, name);
+    t.true(help.stdout.startsWith(`Usage: convostore ${name}`), name);
+    t.regex(help.stdout, /--verbose/);
+    t.is(help.stderr, '');
+  }
+  t.regex((await cli(['--version'])).stdout, /^\d+\.\d+\.\d+\n$/);
+});
+
+test('migrate creates the schema, and drizzle-kit finds it up to date (same journal)', async (t) => {
+  const file = tempFile(dir);
+  const run = await cli(['migrate', '--url', file]);
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stdout, /schema up to date \(sqlite; 1 of 1 migrations applied, latest 0000_init\)/);
+  t.is(migrationRows(file), 1);
+  t.is((await cli(['migrate', '--url', file])).code, 0, 'running it again is fine');
+
+  const kit = spawnSync(process.execPath, [join(root, 'node_modules/drizzle-kit/bin.cjs'), 'migrate'], {
+    cwd: root,
+    env: { ...process.env, CONVOSTORE_DB_FILE: file, TURSO_DATABASE_URL: '' },
+    encoding: 'utf8',
+  });
+  t.is(kit.status, 0, kit.stdout + kit.stderr);
+  t.is(migrationRows(file), 1, 'drizzle-kit applied nothing twice');
+});
+
+test('a database migrated by drizzle-kit is taken as is by convostore migrate and by the store', async (t) => {
+  const file = tempFile(dir);
+  const kit = spawnSync(process.execPath, [join(root, 'node_modules/drizzle-kit/bin.cjs'), 'migrate'], {
+    cwd: root,
+    env: { ...process.env, CONVOSTORE_DB_FILE: file, TURSO_DATABASE_URL: '' },
+    encoding: 'utf8',
+  });
+  t.is(kit.status, 0, kit.stdout + kit.stderr);
+  const run = await cli(['migrate', '--url', `file:${file}`]);
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stdout, /libsql; 1 of 1 migrations applied/);
+  t.is(migrationRows(file), 1);
+  const store = await openStorage(file, { logger: null });
+  await store.saveChatMessage('u', 's', 'a', { role: 'user', content: 'works' });
+  t.deepEqual(await store.fetchChat('u', 's', 'a'), [{ role: 'user', content: [{ text: 'works' }] }]);
+  await store.close();
+});
+
+test('migrate on a backend without SQL migrations says so', async (t) => {
+  const run = await cli(['migrate', '--url', 'memory:']);
+  t.is(run.code, 0);
+  t.is(run.stdout, 'memory:: ready (memory: nothing to migrate)\n');
+});
+
+test('sessions prints a table and --json the library’s own summaries', async (t) => {
+  const file = tempFile(dir);
+  const store = await seeded(file);
+  const expected = (await store.listSessions('alice')).items;
+  await store.close();
+
+  const json = await cli(['sessions', 'alice', '--url', file, '--json']);
+  t.is(json.code, 0, json.stderr);
+  t.deepEqual(JSON.parse(json.stdout), expected);
+
+  const text = await cli(['sessions', 'alice', '--url', file]);
+  t.is(text.code, 0);
+  const lines = text.stdout.trimEnd().split('\n');
+  t.regex(lines[0]!, /^SESSION\s+MESSAGES\s+CREATED \(UTC\)\s+LAST ACTIVITY \(UTC\)\s+AGENTS \(MESSAGES\)$/);
+  t.regex(lines[1]!, /^support\s+6\s+2023-11-14 22:13:\d\d\s+2023-11-14 22:13:\d\d\s+billing \(2\), tech \(4\)$/);
+  t.is(lines.length, 2);
+
+  const none = await cli(['sessions', 'nobody', '--url', file, '--json']);
+  t.deepEqual(JSON.parse(none.stdout), []);
+});
+
+test('show prints one conversation or a whole session, as a table or --json', async (t) => {
+  const file = tempFile(dir);
+  const store = await seeded(file);
+  const tech = await allMessages(store, 'alice', 'support', 'tech');
+  const billing = await allMessages(store, 'alice', 'support', 'billing');
+  await store.close();
+
+  const one = await cli(['show', 'alice', 'support', 'tech', '--url', file, '--json']);
+  t.is(one.code, 0, one.stderr);
+  t.deepEqual(JSON.parse(one.stdout), tech.map((m) => ({ agentId: 'tech', ...m })));
+
+  // The session in write order across agents: tech, tech, billing, billing, tech, tech.
+  const all = await cli(['show', 'alice', 'support', '--url', file, '--json']);
+  const tagged = (agentId: string) => (m: (typeof tech)[number]) => ({ agentId, ...m });
+  t.deepEqual(JSON.parse(all.stdout), [
+    ...tech.slice(0, 2).map(tagged('tech')),
+    ...billing.map(tagged('billing')),
+    ...tech.slice(2).map(tagged('tech')),
+  ]);
+
+  const table = await cli(['show', 'alice', 'support', '--url', file]);
+  const lines = table.stdout.trimEnd().split('\n');
+  t.regex(lines[0]!, /^TIME \(UTC\)\s+AGENT\s+SEQ\s+ROLE\s+CONTENT$/);
+  t.regex(lines[1]!, /^2023-11-14 \S+\s+tech\s+1\s+user\s+my printer is on fire$/);
+  t.regex(lines[2]!, /^\S+ \S+\s+tech\s+2\s+assistant\s+checking \[toolUse lookup\]$/);
+  t.regex(lines[6]!, /tech\s+4\s+assistant\s+résumé ✓ 日本語 😀$/);
+  t.is(lines.length, 7);
+
+  const missing = await cli(['show', 'alice', 'nope', '--url', file]);
+  t.is(missing.code, 1);
+  t.is(missing.stderr, 'convostore: user "alice" has no session "nope"\n');
+});
+
+test('the URL comes from CONVOSTORE_URL, else the embedded file ./data/convostore.db', async (t) => {
+  const file = tempFile(dir);
+  (await seeded(file)).close();
+  const viaEnv = await cli(['sessions', 'bob', '--json'], { env: { CONVOSTORE_URL: file } });
+  t.is(JSON.parse(viaEnv.stdout)[0].sessionId, 's/1?x=%20');
+
+  const cwd = tempDir('cli-default');
+  const viaDefault = await cli(['migrate'], { cwd });
+  t.is(viaDefault.code, 0, viaDefault.stderr);
+  t.regex(viaDefault.stdout, /^\.\/data\/convostore\.db: schema up to date/);
+  t.true(existsSync(join(cwd, 'data/convostore.db')));
+});
+
+test('usage errors: one line, exit code 2', async (t) => {
+  const cases: Array<[string[], string]> = [
+    [['frobnicate'], "convostore: unknown command 'frobnicate'; the commands are migrate, sessions, show, export, import, copy, import-agent-squad (see convostore --help)\n"],
+    [['sessions'], 'convostore: missing USER (see convostore sessions --help)\n'],
+    [['sessions', 'u', '--nope'], "convostore: unknown option '--nope' (see convostore sessions --help)\n"],
+    [['sessions', 'u', '--url'], "convostore: option '--url' needs a value (see convostore sessions --help)\n"],
+    [['show', 'u', 's', 'a', 'extra'], "convostore: unexpected argument 'extra' (see convostore show --help)\n"],
+    [['copy', '--from', 'x.db'], 'convostore: missing --to URL (see convostore copy --help)\n'],
+    [['copy', '--from', 'x.db', '--to', 'x.db'], 'convostore: --from and --to are the same database (x.db) (see convostore copy --help)\n'],
+    [['import', '--batch-size', '0', '--to', 'memory:', 'x'], 'convostore: cannot read x: no such file\n'],
+  ];
+  for (const [args, stderr] of cases) {
+    const run = await cli(args);
+    t.is(run.stderr, stderr, args.join(' '));
+    t.is(run.code, stderr.includes('--help') ? 2 : 1, args.join(' '));
+    t.is(run.stdout, '');
+  }
+});
+
+test('other errors: one line and exit code 1, no stack unless --verbose', async (t) => {
+  const badId = await cli(['sessions', '', '--url', 'memory:']);
+  t.is(badId.code, 1);
+  t.is(badId.stderr, 'convostore: userId: must not be empty\n');
+
+  const scheme = await cli(['sessions', 'u', '--url', 'postgres://x']);
+  t.is(scheme.code, 1);
+  t.regex(scheme.stderr, /^convostore: url: unsupported scheme 'postgres:'.*\n$/);
+
+  const unreachable = await cli(['sessions', 'u', '--url', 'http://127.0.0.1:9']);
+  t.is(unreachable.code, 1);
+  t.regex(unreachable.stderr, /^convostore: cannot open http:\/\/127\.0\.0\.1:9: [^\n]+\n$/);
+
+  const verbose = await cli(['sessions', 'u', '--url', 'http://127.0.0.1:9', '--verbose']);
+  t.is(verbose.code, 1);
+  t.true(verbose.stderr.split('\n').length > 3);
+  t.regex(verbose.stderr, /\n\s+at /, 'the stack is printed');
+});
