@@ -1,3 +1,4 @@
+import type fc from 'fast-check';
 /**
  * One seed per test process for everything random in the reliability tests: fast-check properties and
  * the crash test's kill times. Random by default so CI keeps exploring; FC_SEED=<n> replays a failure
@@ -13,8 +14,8 @@ export function runs(base: number): number {
 }
 
 /** fast-check parameters for a property: the shared seed, a bounded run count. */
-export function fcParams(numRuns: number): { seed: number; numRuns: number; endOnFailure: boolean } {
-  return { seed, numRuns: runs(numRuns), endOnFailure: false };
+export function fcParams(numRuns: number): fc.Parameters<unknown> {
+  return { seed, numRuns: runs(numRuns), includeErrorInReport: true };
 }
 
 /** mulberry32: a small seeded PRNG for the crash test's kill times (fast-check drives the properties). */
