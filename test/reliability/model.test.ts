@@ -69,7 +69,7 @@ export const regressions: Array<{ title: string; scenario: Scenario }> = [
   },
 ];
 
-const RUNS: Record<string, number> = { memory: 300 };
+const RUNS: Record<string, number> = { memory: 200 };
 
 for (const backend of backends) {
   for (const { title, scenario } of regressions) {

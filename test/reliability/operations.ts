@@ -105,7 +105,8 @@ export function scenarioArb(pools: IdPools = defaultPools, maxOps = 30): fc.Arbi
 /** The inputs one save op hands to both sides; content names the op and the caller's ids. */
 export function inputsOf(op: Extract<Op, { op: 'save' }>, index: number, now: number): MessageInput[] {
   return op.messages.map((m, i) => {
-    const text = `${op.u}|${op.s}|${op.a}|${index}.${i}`;
+    // The owner is readable back from the content, whatever characters the ids hold.
+    const text = JSON.stringify([op.u, op.s, op.a, index, i]);
     const content: string | ContentBlock[] =
       m.shape === 'string'
         ? text
@@ -206,22 +207,24 @@ export function storeOptions(config: ModelConfig, clock: () => number): StoreOpt
 
 /**
  * Runs a scenario against a fresh store of `backend` and the model; throws at the first result that
- * differs, naming the step. `observe` sees every step (the isolation property checks each one).
+ * differs, naming the step. The observer sees every step (the isolation property checks each one).
  */
-export async function runScenario(
-  backend: Backend,
-  scenario: Scenario,
-  observe?: (op: Op, result: Outcome, store: ChatStore) => Promise<void>,
-): Promise<void> {
+export interface Observer {
+  before?(op: Op, store: ChatStore): Promise<void>;
+  after?(op: Op, result: Outcome, store: ChatStore): Promise<void>;
+}
+
+export async function runScenario(backend: Backend, scenario: Scenario, observer: Observer = {}): Promise<void> {
   const model = new Model(scenario.config, START);
   const target = await backend.open(storeOptions(scenario.config, () => model.now));
   try {
     for (const [index, op] of scenario.ops.entries()) {
       const inputs = op.op === 'save' ? inputsOf(op, index, model.now) : [];
+      await observer.before?.(op, target.store);
       const actual = await applyToStore(target.store, op, inputs);
       const expected = applyToModel(model, op, inputs);
       deepStrictEqual(actual, expected, `step ${index} ${JSON.stringify(op)} differs from the model on ${backend.label}`);
-      await observe?.(op, actual, target.store);
+      await observer.after?.(op, actual, target.store);
     }
   } finally {
     await target.store.close();
