@@ -8,6 +8,8 @@ export interface Child {
   /** Resolves with the first message of that event (rejects if the child exits first). */
   next(event: string): Promise<Record<string, unknown>>;
   go(): void;
+  /** One line on the child's stdin (for children that take several tasks). */
+  send(line: string): void;
   /** Resolves when the process has exited, with its code and signal. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
@@ -63,6 +65,9 @@ export function startChild(name: string, args: readonly (string | number)[]): Ch
     },
     go: () => {
       child.stdin!.end('go\n');
+    },
+    send: (line) => {
+      child.stdin!.write(`${line}\n`);
     },
   };
 }
