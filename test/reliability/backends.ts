@@ -6,15 +6,20 @@
  *   crash safety). A child opens it with `openStorage(url)`, the public entry point.
  */
 import Database from 'better-sqlite3';
-import { InMemoryChatStorage, SqlChatStorage, type StoreOptions } from '../../src/index.js';
+import { InMemoryChatStorage, SqlChatStorage, type ChatStore, type StoreOptions } from '../../src/index.js';
 import type { ContractTarget } from '../contract/suite.js';
 import { countRows } from '../helpers/sql.js';
 import { tempDir, tempFile } from '../helpers/tmp.js';
 
+export interface ReliabilityTarget extends ContractTarget {
+  /** Opens the same database again (after close), where the backend outlives its store. */
+  reopen?(options: StoreOptions): Promise<ChatStore>;
+}
+
 export interface Backend {
   label: string;
   /** A fresh, empty store. */
-  open(options: StoreOptions): Promise<ContractTarget>;
+  open(options: StoreOptions): Promise<ReliabilityTarget>;
 }
 
 export interface SharedDatabase {
@@ -37,15 +42,17 @@ export const backends: Backend[] = [
   {
     label: 'sqlite file',
     open: async (options) => {
-      const store = await SqlChatStorage.openSqlite(tempFile(dir), options);
-      return { store, rawCount: () => countRows(store) };
+      const path = tempFile(dir);
+      const store = await SqlChatStorage.openSqlite(path, options);
+      return { store, rawCount: () => countRows(store), reopen: (o) => SqlChatStorage.openSqlite(path, o) };
     },
   },
   {
     label: 'libsql file',
     open: async (options) => {
-      const store = await SqlChatStorage.openLibsql(`file:${tempFile(dir)}`, options);
-      return { store, rawCount: () => countRows(store) };
+      const url = `file:${tempFile(dir)}`;
+      const store = await SqlChatStorage.openLibsql(url, options);
+      return { store, rawCount: () => countRows(store), reopen: (o) => SqlChatStorage.openLibsql(url, o) };
     },
   },
   {
