@@ -89,7 +89,7 @@ export class SqlChatStorage extends ChatStore {
     } catch (error) {
       throw new UnavailableError(`cannot open the libSQL database ${redact(url)}`, error);
     }
-    const driver = new LibsqlDriver(client);
+    const driver = new LibsqlDriver(client, { local: local && url !== ':memory:', busyTimeoutMs: busyTimeoutMs ?? 5000 });
     const db = drizzleLibsql({ client, schema });
     try {
       if (migrate ?? local) await migrateOnce(driver, () => migrateLibsql(db, { migrationsFolder }));

@@ -20,12 +20,13 @@ await waitForGo();
 for (let n = 0; n < count; n++) {
   const message = { role: n % 2 === 0 ? 'user' : 'assistant', content: [{ text: `w${writer}:${n}` }] };
   for (const [userId, agentId] of [['shared', 'a'], [`own-${writer}`, 'a']] as const) {
+    const started = performance.now();
     try {
       // Every fifth write goes through the batch path (one-message batch, BEGIN IMMEDIATE as well).
       if (n % 5 === 4) await store.saveChatMessages(userId, 's', agentId, [message], 2);
       else await store.saveChatMessage(userId, 's', agentId, message, 2);
     } catch (error) {
-      errors.push(describeError(error));
+      errors.push({ ...describeError(error), n, afterMs: Math.round(performance.now() - started) });
     }
   }
 }
