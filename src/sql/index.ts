@@ -84,12 +84,22 @@ export class SqlChatStorage extends ChatStore {
         const path = url.slice('file:'.length).replace(/^\/\/(localhost)?(?=\/)/, '').split('?')[0]!;
         if (path && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       }
-      client = createClient({ url, authToken, intMode: 'number', timeout: busyTimeoutMs ?? 5000 });
-      if (local && url !== ':memory:') await client.execute('PRAGMA journal_mode = WAL');
+      // A local file gets one connection: pragmas such as synchronous are per connection, and a
+      // pool would open later connections without them (the driver re-applies them on reconnect).
+      const file = local && url !== ':memory:';
+      client = createClient({ url, authToken, intMode: 'number', timeout: busyTimeoutMs ?? 5000, ...(file ? { concurrency: 1 } : {}) });
+      if (file) {
+        await client.execute('PRAGMA journal_mode = WAL');
+        await configureLocalConnection(client);
+      }
     } catch (error) {
       throw new UnavailableError(`cannot open the libSQL database ${redact(url)}`, error);
     }
-    const driver = new LibsqlDriver(client, { local: local && url !== ':memory:', busyTimeoutMs: busyTimeoutMs ?? 5000 });
+    const driver = new LibsqlDriver(client, {
+      local: local && url !== ':memory:',
+      busyTimeoutMs: busyTimeoutMs ?? 5000,
+      onReconnect: configureLocalConnection,
+    });
     const db = drizzleLibsql({ client, schema });
     try {
       if (migrate ?? local) await migrateOnce(driver, () => migrateLibsql(db, { migrationsFolder }));
@@ -100,6 +110,16 @@ export class SqlChatStorage extends ChatStore {
       throw error;
     }
   }
+}
+
+/**
+ * Per-connection settings for a local libSQL file, as openSqlite sets them for better-sqlite3.
+ * Without synchronous = NORMAL every commit fsyncs the WAL (the default FULL) while holding the write
+ * lock: ten times longer per write than better-sqlite3, enough for concurrent writer processes to
+ * starve one another past the busy timeout.
+ */
+async function configureLocalConnection(client: Client): Promise<void> {
+  await client.execute('PRAGMA synchronous = NORMAL');
 }
 
 /**

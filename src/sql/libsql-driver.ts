@@ -9,6 +9,8 @@ export interface LibsqlDriverOptions {
   local: boolean;
   /** How long a call may keep retrying a busy local database, in ms (the busy timeout). */
   busyTimeoutMs: number;
+  /** Re-applies per-connection settings after the client's connections were replaced. */
+  onReconnect?: (client: Client) => Promise<void>;
 }
 
 /**
@@ -74,6 +76,7 @@ export class LibsqlDriver implements SqlDriver {
       } catch (error) {
         if (!isBusy(error)) throw error;
         await this.#client.reconnect();
+        await this.#options.onReconnect?.(this.#client);
         if (Date.now() >= deadline) throw error;
         // Jittered back-off so retrying processes do not collide in step.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** attempt)));
