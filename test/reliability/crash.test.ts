@@ -11,7 +11,7 @@ import { prng, replayHint, seed } from './seed.js';
 import { startChild, type Child } from './spawn.js';
 
 const BATCH = 10_000;
-const KILLS = Number(process.env.CRASH_KILLS ?? 10);
+const KILLS = Number(process.env.CRASH_KILLS ?? 8);
 
 /** Messages stored for a victim, from the session listing (cheaper than reading 10,000 back). */
 async function stored(store: ChatStore, userId: string): Promise<number> {
