@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'TOO_LARGE'
   | 'CLOSED'
   | 'UNAVAILABLE'
+  | 'UNAUTHORIZED'
   | 'NOT_MIGRATED';
 
 export class ConvostoreError extends Error {
@@ -63,6 +64,16 @@ export class ClosedError extends ConvostoreError {
 export class UnavailableError extends ConvostoreError {
   constructor(message: string, cause?: unknown) {
     super('UNAVAILABLE', cause instanceof Error ? `${message}: ${cause.message}` : message, { cause });
+  }
+}
+
+/**
+ * A remote database refused the credentials (HTTP 401/403): a missing, wrong or expired auth token.
+ * Distinct from UNAVAILABLE because waiting and retrying will not help; the driver's error is the `cause`.
+ */
+export class UnauthorizedError extends ConvostoreError {
+  constructor(message: string, cause?: unknown) {
+    super('UNAUTHORIZED', cause instanceof Error ? `${message}: ${cause.message}` : message, { cause });
   }
 }
 

@@ -3,6 +3,15 @@ export type { StorageBackend } from './core/backend.js';
 export { MAX_ID_LENGTH, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './core/validate.js';
 export { InMemoryChatStorage, type InMemoryOptions } from './memory/index.js';
 export { SqlChatStorage, type SqlOptions, type LibsqlOptions, type SqlDatabase, type ConvostoreSchema } from './sql/index.js';
+export {
+  DynamoDbChatStorage,
+  DYNAMODB_MAX_MESSAGE_BYTES,
+  dynamoDbTableDefinition,
+  createDynamoDbTable,
+  type DynamoDbOptions,
+  type DynamoDbOpenOptions,
+  type CreateTableOptions,
+} from './dynamodb/index.js';
 export { openStorage, type OpenOptions } from './open.js';
 export { parseStorageUrl, DEFAULT_DATABASE_FILE, type StorageTarget } from './url.js';
 export {
@@ -12,6 +21,7 @@ export {
   TooLargeError,
   ClosedError,
   UnavailableError,
+  UnauthorizedError,
   NotMigratedError,
   type ErrorCode,
 } from './errors.js';

@@ -79,6 +79,11 @@ export class ChatStore implements ChatStorage {
     return this.#backend.maxMessageBytes;
   }
 
+  /** How this store treats a message whose role repeats the previous one's (see StoreOptions). */
+  get consecutiveRoles(): ConsecutiveRolePolicy {
+    return this.#policy;
+  }
+
   get closed(): boolean {
     return this.#closing !== undefined;
   }

@@ -1,16 +1,7 @@
 import { ConsecutiveRoleError } from '../errors.js';
 import { compareIds } from '../core/validate.js';
 import type { ConversationKey, DeleteResult, SessionSummary } from '../types.js';
-import type {
-  AppendRequest,
-  AppendResult,
-  ListRequest,
-  PruneRequest,
-  RawMessage,
-  RawSessionMessage,
-  ReadRequest,
-  StorageBackend,
-} from '../core/backend.js';
+import type { AppendRequest, AppendResult, ListRequest, PruneRequest, RawMessage, RawSessionMessage, ReadRequest, StorageBackend } from '../core/backend.js';
 
 interface Conversation {
   /**

@@ -25,7 +25,10 @@ export interface StatementResult {
 
 export interface SqlDriver {
   readonly name: 'sqlite' | 'libsql';
-  /** One statement outside any explicit transaction. */
+  /**
+   * One read-only statement outside any explicit transaction. Being a read, it is safe to repeat, so
+   * a remote driver may retry it after a transport failure. Every write goes through `batch`.
+   */
   run(statement: Statement): Promise<StatementResult>;
   /** All statements in one write transaction: every one applies or none does. */
   batch(statements: Statement[]): Promise<StatementResult[]>;

@@ -8,10 +8,11 @@ import { drizzle as drizzleLibsql, type LibSQLDatabase } from 'drizzle-orm/libsq
 import { migrate as migrateLibsql } from 'drizzle-orm/libsql/migrator';
 import * as schema from '../../drizzle/schema.js';
 import { ChatStore } from '../core/store.js';
-import { UnavailableError } from '../errors.js';
+import { ConvostoreError, UnavailableError } from '../errors.js';
+import { checkPositiveInt } from '../core/validate.js';
 import type { StoreOptions } from '../types.js';
 import { BetterSqlite3Driver } from './better-sqlite3-driver.js';
-import { LibsqlDriver } from './libsql-driver.js';
+import { DEFAULT_RETRY, LibsqlDriver } from './libsql-driver.js';
 import { assertMigrated, isMigrated, migrationsFolder } from './migrations.js';
 import { SqlBackend } from './sql-backend.js';
 
@@ -29,7 +30,14 @@ export interface LibsqlOptions extends SqlOptions {
   authToken?: string;
   /** Apply the bundled migrations on open. Default: yes for local files and memory, no for remote. */
   migrate?: boolean;
+  /**
+   * Remote URLs only: give up on an HTTP request after this long; default 30,000 ms. A read that
+   * times out is retried (3 tries in all); a write is not (see docs/turso.md).
+   */
+  requestTimeoutMs?: number;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
@@ -76,18 +84,26 @@ export class SqlChatStorage extends ChatStore {
    * `https://`, `wss://` Turso URL. A remote database must already be migrated.
    */
   static async openLibsql(url: string, options: LibsqlOptions = {}): Promise<SqlChatStorage> {
-    const { maxMessageBytes, busyTimeoutMs, authToken, migrate, ...storeOptions } = options;
+    const { maxMessageBytes, busyTimeoutMs, authToken, migrate, requestTimeoutMs, ...storeOptions } = options;
     const local = url === ':memory:' || url.startsWith('file:');
+    const timeoutMs = checkPositiveInt('options.requestTimeoutMs', requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS, 2 ** 31 - 1);
+    // A local file gets one connection: pragmas such as synchronous are per connection, and a
+    // pool would open later connections without them (the driver re-applies them on reconnect).
+    const file = local && url !== ':memory:';
     let client: Client;
     try {
       if (url.startsWith('file:')) {
         const path = url.slice('file:'.length).replace(/^\/\/(localhost)?(?=\/)/, '').split('?')[0]!;
         if (path && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       }
-      // A local file gets one connection: pragmas such as synchronous are per connection, and a
-      // pool would open later connections without them (the driver re-applies them on reconnect).
-      const file = local && url !== ':memory:';
-      client = createClient({ url, authToken, intMode: 'number', timeout: busyTimeoutMs ?? 5000, ...(file ? { concurrency: 1 } : {}) });
+      client = createClient({
+        url,
+        authToken,
+        intMode: 'number',
+        timeout: busyTimeoutMs ?? 5000,
+        ...(local ? {} : { fetch: fetchWithTimeout(timeoutMs) }),
+        ...(file ? { concurrency: 1 } : {}),
+      });
       if (file) {
         await client.execute('PRAGMA journal_mode = WAL');
         await configureLocalConnection(client);
@@ -95,11 +111,11 @@ export class SqlChatStorage extends ChatStore {
     } catch (error) {
       throw new UnavailableError(`cannot open the libSQL database ${redact(url)}`, error);
     }
-    const driver = new LibsqlDriver(client, {
-      local: local && url !== ':memory:',
-      busyTimeoutMs: busyTimeoutMs ?? 5000,
-      onReconnect: configureLocalConnection,
-    });
+    const driver = new LibsqlDriver(
+      client,
+      local ? undefined : DEFAULT_RETRY,
+      file ? { busyTimeoutMs: busyTimeoutMs ?? 5000, onReconnect: configureLocalConnection } : undefined,
+    );
     const db = drizzleLibsql({ client, schema });
     try {
       if (migrate ?? local) await migrateOnce(driver, () => migrateLibsql(db, { migrationsFolder }));
@@ -107,7 +123,8 @@ export class SqlChatStorage extends ChatStore {
       return new SqlChatStorage(new SqlBackend(driver, maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES), db, storeOptions);
     } catch (error) {
       client.close();
-      throw error;
+      if (error instanceof ConvostoreError) throw error;
+      throw new UnavailableError(`cannot open the libSQL database ${redact(url)}`, error);
     }
   }
 }
@@ -134,6 +151,11 @@ async function migrateOnce(driver: BetterSqlite3Driver | LibsqlDriver, migrate: 
     if (await isMigrated(driver).catch(() => false)) return;
     throw new UnavailableError('applying the migrations failed', error);
   }
+}
+
+/** @libsql/client has no request timeout of its own for remote URLs; its `fetch` hook takes one. */
+function fetchWithTimeout(ms: number): (request: Request) => Promise<Response> {
+  return (request) => fetch(request, { signal: AbortSignal.timeout(ms) });
 }
 
 /** Never print an auth token that came inside a URL. */

@@ -1,27 +1,42 @@
-import type { Client, InArgs, ResultSet } from '@libsql/client';
+import type { Client, InArgs, InValue, ResultSet } from '@libsql/client';
+import { UnauthorizedError, UnavailableError } from '../errors.js';
 import { bind, type SqlDriver, type Statement, type StatementResult, type Row } from './driver.js';
 
-export interface LibsqlDriverOptions {
-  /**
-   * A local file: the client's connections are native SQLite handles in this process, and another
-   * process can hold the write lock.
-   */
-  local: boolean;
-  /** How long a call may keep retrying a busy local database, in ms (the busy timeout). */
-  busyTimeoutMs: number;
+/** How a remote libSQL driver retries reads that failed in transit. */
+export interface RetryPolicy {
+  /** Tries per read, the first included. */
+  readonly attempts: number;
+  /** Wait before the first retry; it doubles for each further one, with jitter. */
+  readonly backoffMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, backoffMs: 50 };
+
+/** A local file: the client's connections are native SQLite handles that another process can lock out. */
+export interface LocalFileOptions {
+  /** How long a call may keep retrying a busy database, in ms (the busy timeout). */
+  readonly busyTimeoutMs: number;
   /** Re-applies per-connection settings after the client's connections were replaced. */
-  onReconnect?: (client: Client) => Promise<void>;
+  readonly onReconnect?: (client: Client) => Promise<void>;
 }
 
 /**
- * @libsql/client: a batch is one request to a remote database, and one transaction everywhere.
+ * @libsql/client: a batch is one request to a remote database (BEGIN IMMEDIATE … COMMIT as steps of
+ * one Hrana batch, so the server runs it as one transaction), and one transaction everywhere.
+ *
+ * Over the network, failures are sorted here, the one place that knows the transport:
+ * - a refused token (HTTP 401/403) is UnauthorizedError, never retried;
+ * - a transport failure (5xx, reset socket, timeout) is UnavailableError with the driver's error as
+ *   cause. Reads are retried first (`run` only ever reads); write batches never are: when the answer
+ *   is lost the client cannot tell whether the server committed, and an append is not idempotent.
+ *   The batch is still all or nothing on the server, so the data is never half-written.
+ * - an SQL error passes through unchanged for the SQL layer to interpret (e.g. NOT NULL on seq).
  *
  * Local files need care the client does not take. When SQLite answers SQLITE_BUSY, the native
  * binding leaves the failed statement active (it is never reset, only finalised by the garbage
  * collector), and the pooled connection it ran on is poisoned: its open statement holds a stale read
  * snapshot, so every later write on it fails at once with "database is locked" or "cannot commit
- * transaction - SQL statements in progress". Four processes writing one file turned a single busy
- * timeout into a run of failures that way. So on SQLITE_BUSY this driver drops the client's
+ * transaction - SQL statements in progress". So on SQLITE_BUSY this driver drops the client's
  * connections (`reconnect`) and retries on fresh ones, within the busy timeout. Its calls on a local
  * file run one at a time (they are synchronous native calls anyway), so a reconnect never pulls a
  * connection from under another call of this store.
@@ -29,12 +44,15 @@ export interface LibsqlDriverOptions {
 export class LibsqlDriver implements SqlDriver {
   readonly name = 'libsql';
   readonly #client: Client;
-  readonly #options: LibsqlDriverOptions;
+  readonly #retry: RetryPolicy | undefined;
+  readonly #localFile: LocalFileOptions | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(client: Client, options: LibsqlDriverOptions = { local: false, busyTimeoutMs: 0 }) {
+  /** `retry` only for a remote database; a local file has no transport to fail, but has locks. */
+  constructor(client: Client, retry?: RetryPolicy, localFile?: LocalFileOptions) {
     this.#client = client;
-    this.#options = options;
+    this.#retry = retry;
+    this.#localFile = localFile;
   }
 
   get client(): Client {
@@ -42,17 +60,40 @@ export class LibsqlDriver implements SqlDriver {
   }
 
   async run(statement: Statement): Promise<StatementResult> {
-    return this.#call(async () => toResult(await this.#client.execute({ sql: statement.query.sql, args: bind(statement) as InArgs })));
+    return this.#local(() => this.#run(statement));
+  }
+
+  async #run(statement: Statement): Promise<StatementResult> {
+    const query = { sql: statement.query.sql, args: args(statement) };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return toResult(await this.#client.execute(query));
+      } catch (error) {
+        const failure = classify(error);
+        if (failure === 'transport' && this.#retry && attempt < this.#retry.attempts) {
+          await delay(this.#retry.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
+          continue;
+        }
+        throw translate(error, failure, attempt === 1 ? 'the read failed' : `the read failed ${attempt} times`);
+      }
+    }
   }
 
   async batch(statements: Statement[]): Promise<StatementResult[]> {
-    return this.#call(async () => {
-      const results = await this.#client.batch(
-        statements.map((s) => ({ sql: s.query.sql, args: bind(s) as InArgs })),
-        'write',
-      );
+    return this.#local(() => this.#batch(statements));
+  }
+
+  async #batch(statements: Statement[]): Promise<StatementResult[]> {
+    try {
+      const results = await this.#client.batch(statements.map((s) => ({ sql: s.query.sql, args: args(s) })), 'write');
       return results.map(toResult);
-    });
+    } catch (error) {
+      throw translate(
+        error,
+        classify(error),
+        'the write transaction failed in transit; it was applied entirely or not at all, and the client cannot tell which',
+      );
+    }
   }
 
   async close(): Promise<void> {
@@ -60,34 +101,71 @@ export class LibsqlDriver implements SqlDriver {
     this.#client.close();
   }
 
-  #call<T>(operation: () => Promise<T>): Promise<T> {
-    if (!this.#options.local) return operation();
-    const result = this.#queue.catch(() => undefined).then(() => this.#retryBusy(operation));
+  /** On a local file: one call at a time, and a busy database is retried on fresh connections. */
+  #local<T>(operation: () => Promise<T>): Promise<T> {
+    const local = this.#localFile;
+    if (!local) return operation();
+    const result = this.#queue.catch(() => undefined).then(async () => {
+      // A failed batch was rolled back whole and a failed single statement never applied: a retry is safe.
+      const deadline = Date.now() + local.busyTimeoutMs;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await operation();
+        } catch (error) {
+          if (!isBusy(error)) throw error;
+          await this.#client.reconnect();
+          await local.onReconnect?.(this.#client);
+          if (Date.now() >= deadline) throw error;
+          // Jittered back-off so retrying processes do not collide in step.
+          await delay(Math.random() * Math.min(100, 5 * 2 ** attempt));
+        }
+      }
+    });
     this.#queue = result;
     return result;
-  }
-
-  /** A failed statement was rolled back whole (batch) or never applied (single), so a retry is safe. */
-  async #retryBusy<T>(operation: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + this.#options.busyTimeoutMs;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await operation();
-      } catch (error) {
-        if (!isBusy(error)) throw error;
-        await this.#client.reconnect();
-        await this.#options.onReconnect?.(this.#client);
-        if (Date.now() >= deadline) throw error;
-        // Jittered back-off so retrying processes do not collide in step.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** attempt)));
-      }
-    }
   }
 }
 
 function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+type Failure = 'auth' | 'transport' | 'sql';
+
+const TRANSPORT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** Walks the cause chain: @libsql/client wraps the Hrana client's error, which wraps fetch's. */
+function classify(error: unknown): Failure {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const status = (e as { status?: unknown }).status;
+    if (status === 401 || status === 403) return 'auth';
+    if (typeof status === 'number' && (status >= 500 || status === 429)) return 'transport';
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && TRANSPORT_CODES.has(code)) return 'transport';
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'transport';
+    if (e instanceof TypeError && e.message === 'fetch failed') return 'transport';
+  }
+  return 'sql';
+}
+
+function translate(error: unknown, failure: Failure, transit: string): unknown {
+  if (failure === 'auth') return new UnauthorizedError('the libSQL server refused the auth token', error);
+  if (failure === 'transport') return new UnavailableError(`the libSQL server is unavailable: ${transit}`, error);
+  return error;
+}
+
+/**
+ * Integers go as Hrana integers, not floats: @libsql/client sends a JS number as a float, and a REAL
+ * where SQLite expects an integer (LIMIT, seq bounds, INTEGER columns) is only coerced back by
+ * affinity rules. Only our own numbers are bound here (ids and content are text).
+ */
+function args(statement: Statement): InArgs {
+  return bind(statement).map((v) => (typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v)) as InValue[];
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function toResult(result: ResultSet): StatementResult {

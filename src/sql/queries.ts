@@ -99,21 +99,26 @@ export const trimConversation = compile(sql`
 
 const messageColumns = sql`seq, role, content, created_at`;
 
+// `+created_at` keeps the TTL filter off messages_created_at_idx: the planner must never trade the
+// conversation's index range for a scan of every message newer than the cutoff.
 export const readNewest = compile(sql`
-  SELECT ${messageColumns} FROM ${messages}
-  WHERE ${inConversation} AND seq < ${p('bound')} AND created_at >= ${p('cutoff')}
+  SELECT ${messageColumns} FROM ${messages} INDEXED BY messages_conversation_seq_unique
+  WHERE ${inConversation} AND seq < ${p('bound')} AND +created_at >= ${p('cutoff')}
   ORDER BY seq DESC LIMIT ${p('limit')}`);
 
 export const readOldest = compile(sql`
-  SELECT ${messageColumns} FROM ${messages}
-  WHERE ${inConversation} AND seq > ${p('bound')} AND created_at >= ${p('cutoff')}
+  SELECT ${messageColumns} FROM ${messages} INDEXED BY messages_conversation_seq_unique
+  WHERE ${inConversation} AND seq > ${p('bound')} AND +created_at >= ${p('cutoff')}
   ORDER BY seq ASC LIMIT ${p('limit')}`);
 
-/** messages_session_idx holds (session_pk, pk), so write order needs no sort. */
+/**
+ * messages_session_idx holds (session_pk, pk), so write order needs no sort. INDEXED BY pins the
+ * plan: with skewed statistics (one big session) SQLite would otherwise scan the whole table.
+ */
 export const readSession = compile(sql`
   SELECT a.id AS agent_id, m.seq, m.role, m.content, m.created_at
-  FROM ${messages} m JOIN ${agents} a ON a.pk = m.agent_pk
-  WHERE m.session_pk = ${sessionPk} AND m.created_at >= ${p('cutoff')}
+  FROM ${messages} m INDEXED BY messages_session_idx JOIN ${agents} a ON a.pk = m.agent_pk
+  WHERE m.session_pk = ${sessionPk} AND +m.created_at >= ${p('cutoff')}
   ORDER BY m.pk`);
 
 /**
@@ -130,7 +135,7 @@ export const listSessions = compile(sql`
   SELECT page.id AS session_id, page.created_at, page.last_activity_at,
     a.id AS agent_id, count(m.pk) AS message_count, max(m.created_at) AS last_message_at
   FROM page
-  LEFT JOIN ${messages} m ON m.session_pk = page.pk AND m.created_at >= ${p('cutoff')}
+  LEFT JOIN ${messages} m INDEXED BY messages_session_idx ON m.session_pk = page.pk AND +m.created_at >= ${p('cutoff')}
   LEFT JOIN ${agents} a ON a.pk = m.agent_pk
   GROUP BY page.pk, m.agent_pk
   ORDER BY page.last_activity_at DESC, page.id DESC, a.id`);

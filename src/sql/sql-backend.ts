@@ -1,15 +1,6 @@
 import { ConsecutiveRoleError } from '../errors.js';
 import type { ConversationKey, DeleteResult, SessionSummary } from '../types.js';
-import type {
-  AppendRequest,
-  AppendResult,
-  ListRequest,
-  PruneRequest,
-  RawMessage,
-  RawSessionMessage,
-  ReadRequest,
-  StorageBackend,
-} from '../core/backend.js';
+import type { AppendRequest, AppendResult, ListRequest, PruneRequest, RawMessage, RawSessionMessage, ReadRequest, StorageBackend } from '../core/backend.js';
 import type { Row, SqlDriver, Statement } from './driver.js';
 import * as q from './queries.js';
 

@@ -1,0 +1,74 @@
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { ChatStore } from '../core/store.js';
+import { checkOptions, checkPositiveInt } from '../core/validate.js';
+import { ValidationError } from '../errors.js';
+import type { StoreOptions } from '../types.js';
+import { DynamoDbBackend } from './dynamodb-backend.js';
+import { assertTable, createDynamoDbTable } from './table.js';
+
+export { dynamoDbTableDefinition, createDynamoDbTable, type CreateTableOptions } from './table.js';
+
+/**
+ * DynamoDB's item limit is 400 KB (409,600 bytes) including attribute names and keys; a message item
+ * holds at most about 3.3 KB besides its content (two 256-unit ids in its keys, the agent id, numbers).
+ */
+export const DYNAMODB_MAX_MESSAGE_BYTES = 400_000;
+
+export interface DynamoDbOptions extends StoreOptions {
+  /** A client you configured; it is not destroyed by close(). Otherwise one is made from the fields below. */
+  client?: DynamoDBClient;
+  region?: string;
+  /** e.g. http://127.0.0.1:8000 for DynamoDB Local. */
+  endpoint?: string;
+  /** Default: the AWS SDK's credential chain (environment, shared config, SSO, instance role...). */
+  credentials?: DynamoDBClientConfig['credentials'];
+  /** Largest message content in UTF-8 bytes of JSON; default and maximum 400,000. */
+  maxMessageBytes?: number;
+}
+
+export interface DynamoDbOpenOptions extends DynamoDbOptions {
+  /** Create the table (and enable TTL) when it does not exist; default false: a missing table is an error. */
+  createTable?: boolean;
+}
+
+/** The store on one DynamoDB table; see docs/dynamodb.md for the table design. */
+export class DynamoDbChatStorage extends ChatStore {
+  readonly tableName: string;
+  readonly client: DynamoDBClient;
+
+  constructor(tableName: string, options: DynamoDbOptions = {}) {
+    const opts = checkOptions<DynamoDbOptions>('options', options);
+    const { client, region, endpoint, credentials, maxMessageBytes, ...storeOptions } = opts;
+    if (typeof tableName !== 'string' || !/^[A-Za-z0-9_.-]{3,255}$/.test(tableName)) {
+      throw new ValidationError('tableName', 'must be a DynamoDB table name: 3 to 255 of A-Z a-z 0-9 _ - .');
+    }
+    const ddb = client ?? new DynamoDBClient({ region, endpoint, credentials });
+    const ttlMs = storeOptions.retention?.ttlMs;
+    super(
+      new DynamoDbBackend({
+        client: ddb,
+        tableName,
+        maxMessageBytes: checkPositiveInt('options.maxMessageBytes', maxMessageBytes, DYNAMODB_MAX_MESSAGE_BYTES, DYNAMODB_MAX_MESSAGE_BYTES),
+        ttlMs: typeof ttlMs === 'number' ? ttlMs : undefined,
+        ownsClient: client === undefined,
+      }),
+      storeOptions,
+    );
+    this.tableName = tableName;
+    this.client = ddb;
+  }
+
+  /** Opens the store after checking (or, with `createTable`, creating) the table. */
+  static async open(tableName: string, options: DynamoDbOpenOptions = {}): Promise<DynamoDbChatStorage> {
+    const { createTable, ...rest } = checkOptions<DynamoDbOpenOptions>('options', options);
+    const store = new DynamoDbChatStorage(tableName, rest);
+    try {
+      if (createTable) await createDynamoDbTable(store.client, tableName);
+      else await assertTable(store.client, tableName);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+}

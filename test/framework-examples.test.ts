@@ -1,0 +1,39 @@
+/** The framework examples run as a user would run them (on `memory:`) and print what they promise. */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+test('examples/agent-squad.ts routes five requests and lists what convostore stored', async (t) => {
+  const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'examples/agent-squad.ts', 'memory:'], { cwd: root });
+  t.is(stderr, '');
+  const lines = stdout.split('\n');
+  t.deepEqual(lines.slice(0, 10), [
+    '[morning] ada: Will it rain in Paris?',
+    '[morning] weather-agent: Weather #1: sun in Paris',
+    '[morning] ada: And tomorrow?',
+    '[morning] weather-agent: Weather #2: rain in your town',
+    '[evening] ada: What is 19 plus 23?',
+    '[evening] math-agent: Math #1: 19 + 23 = 42',
+    '[morning] ada: Add 2 and 2',
+    '[morning] math-agent: Math #1: 2 + 2 = 4',
+    '[evening] ada: Is it sunny in Lisbon?',
+    '[evening] weather-agent: Weather #1: sun in Lisbon',
+  ]);
+  t.true(lines.includes('  session morning: 6 messages (math-agent ×2, weather-agent ×4)'));
+  t.true(lines.includes('  assistant: [weather-agent] Weather #2: rain in your town'));
+});
+
+test('examples/langchain.ts keeps a tool-calling conversation and reads it back', async (t) => {
+  const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'examples/langchain.ts', 'memory:'], { cwd: root });
+  t.is(stderr, '');
+  const lines = stdout.split('\n');
+  t.deepEqual(lines.slice(0, 2), ['ai: Hello Ada!', 'ai: Your name is Ada, and Paris is sunny.']);
+  t.true(lines.includes('  ai: "" tool_calls=[{"id":"call-1","name":"weather","args":{"city":"Paris"},"type":"tool_call"}]'));
+  t.true(lines.includes('  tool: "sunny, 24°C"'));
+  t.is(lines.filter((l) => /^ {2}(user|assistant): /.test(l)).length, 6);
+});

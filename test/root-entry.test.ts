@@ -1,0 +1,146 @@
+/**
+ * The frameworks are optional peers: the root `convostore` entry must work, and type-check, in an app
+ * that has neither agent-squad nor @langchain/core; the subpath exports must reach the adapters.
+ */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import ts from 'typescript';
+import { tempDir } from './helpers/tmp.js';
+
+const run = promisify(execFile);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const blocker = join(root, 'test/helpers/block-frameworks.mjs');
+const FRAMEWORK = /^(agent-squad|@langchain\/)/;
+
+/** Every module specifier reachable from `entry` through relative imports, type-only ones included. */
+function importGraph(entry: string): { files: string[]; packages: Set<string> } {
+  const files: string[] = [];
+  const packages = new Set<string>();
+  const pending = [resolve(root, entry)];
+  const seen = new Set<string>();
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    files.push(file);
+    for (const { fileName } of ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles) {
+      if (fileName.startsWith('.')) pending.push(resolve(dirname(file), fileName.replace(/\.js$/, '.ts')));
+      else packages.add(fileName);
+    }
+  }
+  return { files, packages };
+}
+
+test('the root entry imports neither framework, directly or through any module it reaches', (t) => {
+  const { files, packages } = importGraph('src/index.ts');
+  t.true(files.length > 10, `walked ${files.length} modules`);
+  t.false(files.some((f) => f.includes('/adapters/')), 'no adapter module is reachable from src/index.ts');
+  t.deepEqual([...packages].filter((p) => FRAMEWORK.test(p)), []);
+  // The same walk does find each framework from its adapter, so the check above can fail.
+  t.true(importGraph('src/adapters/agent-squad.ts').packages.has('agent-squad'));
+  t.true([...importGraph('src/adapters/langchain.ts').packages].some((p) => p.startsWith('@langchain/core')));
+});
+
+test('the root entry loads and stores with both frameworks impossible to import', async (t) => {
+  const script = `
+    const convostore = await import(${JSON.stringify(join(root, 'src/index.ts'))});
+    const store = await convostore.openStorage('memory:');
+    const window = await store.saveChatMessage('u', 's', 'a', { role: 'user', content: 'hi' });
+    await store.close();
+    const failures = [];
+    for (const adapter of ['agent-squad', 'langchain']) {
+      try { await import(${JSON.stringify(join(root, 'src/adapters'))} + '/' + adapter + '.ts'); failures.push(adapter + ': loaded'); }
+      catch (error) { failures.push(adapter + ': ' + error.message); }
+    }
+    console.log(JSON.stringify({ window, failures }));
+  `;
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--import', blocker, '--input-type=module', '-e', script], { cwd: root });
+  const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { window: unknown; failures: string[] };
+  t.deepEqual(result.window, [{ role: 'user', content: [{ text: 'hi' }] }]);
+  // The adapters do need their framework: the block is real.
+  t.regex(result.failures[0]!, /^agent-squad: Cannot find package 'agent-squad' \(blocked/);
+  t.regex(result.failures[1]!, /^langchain: Cannot find package '@langchain\/core\/chat_history' \(blocked/);
+});
+
+test('the built package: subpath exports resolve and type-check; the root needs no framework', async (t) => {
+  // A copy of the package as npm would install it, built into a temp dir so ./dist is left alone.
+  const pkg = join(tempDir('package'), 'convostore');
+  mkdirSync(pkg, { recursive: true });
+  cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
+  symlinkSync(join(root, 'migrations'), join(pkg, 'migrations'));
+  symlinkSync(join(root, 'node_modules'), join(pkg, 'node_modules'));
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  await run(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')], { cwd: root });
+  const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { exports: Record<string, { types: string; import: string }> };
+  for (const subpath of ['./agent-squad', './langchain']) {
+    t.true(existsSync(join(pkg, manifest.exports[subpath]!.import)), `${subpath} import target is built`);
+    t.true(existsSync(join(pkg, manifest.exports[subpath]!.types)), `${subpath} types target is built`);
+  }
+
+  // By package name, as an app imports it (self-reference goes through the exports map).
+  const rootOnly = `
+    const { openStorage } = await import('convostore');
+    const store = await openStorage(process.argv[1]);
+    await store.saveChatMessage('u', 's', 'a', { role: 'user', content: 'hi' });
+    console.log(JSON.stringify(await store.fetchChat('u', 's', 'a')));
+    await store.close();
+  `;
+  const file = join(pkg, 'app.db');
+  const blocked = await run(process.execPath, ['--import', blocker, '--input-type=module', '-e', rootOnly, file], { cwd: pkg });
+  t.deepEqual(JSON.parse(blocked.stdout), [{ role: 'user', content: [{ text: 'hi' }] }]);
+
+  const adapters = `
+    const { AgentSquad, Agent, Classifier } = await import('agent-squad');
+    const { ConvostoreChatStorage } = await import('convostore/agent-squad');
+    const { ConvostoreChatMessageHistory } = await import('convostore/langchain');
+    const { HumanMessage } = await import('@langchain/core/messages');
+    class Echo extends Agent { async processRequest(text) { return { role: 'assistant', content: [{ text: 'echo: ' + text }] }; } }
+    class First extends Classifier { async processRequest() { return { selectedAgent: Object.values(this.agents)[0], confidence: 1 }; } }
+    const storage = new ConvostoreChatStorage(process.argv[1]);
+    const squad = new AgentSquad({ storage, classifier: new First(), logger: { info() {}, debug() {}, log() {}, warn() {}, error: console.error } });
+    squad.addAgent(new Echo({ name: 'Echo', description: 'echoes' }));
+    const response = await squad.routeRequest('ping', 'u', 's2');
+    const history = new ConvostoreChatMessageHistory({ url: process.argv[1], userId: 'u', sessionId: 's3' });
+    await history.addMessages([new HumanMessage('one'), new HumanMessage('two')]);
+    console.log(JSON.stringify({ output: response.output, squad: await storage.fetchChat('u', 's2', 'echo'), langchain: (await history.getMessages()).map((m) => m.content) }));
+    await storage.close();
+    await history.close();
+  `;
+  const full = await run(process.execPath, ['--input-type=module', '-e', adapters, file], { cwd: pkg });
+  t.deepEqual(JSON.parse(full.stdout.trim().split('\n').at(-1)!), {
+    output: 'echo: ping',
+    squad: [
+      { role: 'user', content: [{ text: 'ping' }] },
+      { role: 'assistant', content: [{ text: 'echo: ping' }] },
+    ],
+    langchain: ['one', 'two'],
+  });
+
+  // The published types: `new AgentSquad({ storage })` and a LangChain history type-check from the
+  // package's .d.ts files, imported by name.
+  writeFileSync(
+    join(pkg, 'consumer.ts'),
+    `import { AgentSquad } from 'agent-squad';
+import type { BaseListChatMessageHistory } from '@langchain/core/chat_history';
+import { openStorage } from 'convostore';
+import { ConvostoreChatStorage } from 'convostore/agent-squad';
+import { ConvostoreChatMessageHistory } from 'convostore/langchain';
+export const squad = new AgentSquad({ storage: new ConvostoreChatStorage('memory:') });
+export const history: BaseListChatMessageHistory = new ConvostoreChatMessageHistory({ store: await openStorage('memory:', { consecutiveRoles: 'keep' }), userId: 'u', sessionId: 's' });
+`,
+  );
+  writeFileSync(
+    join(pkg, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] },
+      files: ['consumer.ts'],
+    }),
+  );
+  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ ...manifest, type: 'module' }));
+  const checked = await run(process.execPath, [tsc, '-p', join(pkg, 'tsconfig.json')], { cwd: pkg }).catch((error: { stdout: string }) => error);
+  t.is(checked.stdout, '', 'tsc reports no errors on the consumer');
+});
