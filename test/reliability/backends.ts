@@ -5,8 +5,11 @@
  * - `sharedBackends`: creates one database that separate processes open by URL (concurrent writers,
  *   crash safety). A child opens it with `openStorage(url)`, the public entry point.
  */
+import test from 'ava';
 import Database from 'better-sqlite3';
-import { InMemoryChatStorage, SqlChatStorage, type ChatStore, type StoreOptions } from '../../src/index.js';
+import { DynamoDbChatStorage, InMemoryChatStorage, SqlChatStorage, openStorage, type ChatStore, type StoreOptions } from '../../src/index.js';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../helpers/dynamodb-local.js';
+import { countItems, dropTable, freshTable, localOptions } from '../helpers/dynamodb.js';
 import type { ContractTarget } from '../contract/suite.js';
 import { countRows } from '../helpers/sql.js';
 import { tempDir, tempFile } from '../helpers/tmp.js';
@@ -25,6 +28,8 @@ export interface Backend {
 export interface SharedDatabase {
   /** What a child process hands to `openStorage`. */
   url: string;
+  /** Extra environment for the child processes (e.g. credentials for DynamoDB Local). */
+  env?: Record<string, string>;
   /** The database's own consistency check, if it has one (`PRAGMA integrity_check` on SQLite). */
   integrity?(): Promise<string>;
   dispose?(): Promise<void>;
@@ -36,6 +41,18 @@ export interface SharedBackend {
 }
 
 const dir = tempDir('reliability');
+
+/** DynamoDB Local, started by the first test that needs it, stopped when the test file ends. */
+let dynamoDbLocal: Promise<DynamoDbLocal> | undefined;
+const dynamoDb = () => (dynamoDbLocal ??= startDynamoDbLocal());
+test.after.always(async () => (await dynamoDbLocal)?.stop());
+
+export async function openDynamoDb(options: StoreOptions): Promise<ReliabilityTarget> {
+  const local = await dynamoDb();
+  const table = await freshTable(local, 'reliability');
+  const store = new DynamoDbChatStorage(table, { ...options, ...localOptions(local) });
+  return { store, rawCount: () => countItems(local.client, table), dispose: async () => void (await dropTable(local, table)) };
+}
 
 export const backends: Backend[] = [
   { label: 'memory', open: async (options) => ({ store: new InMemoryChatStorage(options) }) },
@@ -62,7 +79,10 @@ export const backends: Backend[] = [
       return { store, rawCount: () => countRows(store) };
     },
   },
-  // DynamoDB: { label: 'dynamodb local', open: (options) => openDynamoDbTarget(options) },
+  // DynamoDB Local: enabling is this one line. It is off because the backend still diverges from the
+  // contract semantics the model pins down (see docs/reliability.md, "DynamoDB"); all four
+  // regressions in model.test.ts fail on it.
+  // { label: 'dynamodb local', open: openDynamoDb },
 ];
 
 export function integrityCheck(path: string): Promise<string> {
@@ -88,5 +108,23 @@ function sqliteFile(prefix: string): SharedBackend {
 export const sharedBackends: SharedBackend[] = [
   sqliteFile('sqlite'),
   sqliteFile('libsql'),
-  // DynamoDB: { label: 'dynamodb local', create: () => createDynamoDbTable() } with a url openStorage accepts.
+  // DynamoDB Local (off for the reason given in `backends`): { label: 'dynamodb local', create: createDynamoDbShared },
 ];
+
+/** A fresh DynamoDB Local table that child processes open as dynamodb://TABLE?endpoint=…&region=…. */
+export async function createDynamoDbShared(): Promise<SharedDatabase> {
+  const local = await dynamoDb();
+  const table = await freshTable(local, 'shared');
+  const query = new URLSearchParams({ region: local.region, endpoint: local.endpoint });
+  return {
+    url: `dynamodb://${table}?${query}`,
+    env: { AWS_ACCESS_KEY_ID: local.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: local.credentials.secretAccessKey },
+    dispose: async () => void (await dropTable(local, table)),
+  };
+}
+
+/** Opens a shared database in this process the way its children do (same URL and environment). */
+export function openShared(database: SharedDatabase, options: StoreOptions): Promise<ChatStore> {
+  Object.assign(process.env, database.env);
+  return openStorage(database.url, options);
+}

@@ -4,8 +4,8 @@
  * waited for, not reported.
  */
 import test from 'ava';
-import { openStorage, type ChatStore } from '../../src/index.js';
-import { sharedBackends } from './backends.js';
+import type { ChatStore } from '../../src/index.js';
+import { openShared, sharedBackends } from './backends.js';
 import { startChild } from './spawn.js';
 
 const WRITERS = 4;
@@ -19,7 +19,7 @@ for (const backend of sharedBackends) {
   test(`${backend.label}: ${WRITERS} processes × ${PER_WRITER} messages, shared and own conversations`, async (t) => {
     const database = await backend.create();
     try {
-      const children = Array.from({ length: WRITERS }, (_, w) => startChild('writer', [database.url, w, PER_WRITER]));
+      const children = Array.from({ length: WRITERS }, (_, w) => startChild('writer', [database.url, w, PER_WRITER], database.env));
       await Promise.all(children.map((c) => c.next('ready')));
       const started = Date.now();
       for (const c of children) c.go();
@@ -29,7 +29,7 @@ for (const backend of sharedBackends) {
       for (const [w, exit] of exits.entries()) t.is(exit.code, 0, `writer ${w} exited cleanly: ${exit.stderr}`);
       for (const [w, r] of results.entries()) t.deepEqual(r.errors, [], `writer ${w} saw no error`);
 
-      const store = await openStorage(database.url, { logger: null });
+      const store = await openShared(database, { logger: null });
       try {
         const shared = await readAll(store, 'shared');
         t.is(shared.length, WRITERS * PER_WRITER, 'every shared message is there');

@@ -5,8 +5,8 @@
  * transaction makes it atomic, which is what this proves.)
  */
 import test from 'ava';
-import { openStorage, type ChatStore } from '../../src/index.js';
-import { sharedBackends } from './backends.js';
+import type { ChatStore } from '../../src/index.js';
+import { openShared, sharedBackends } from './backends.js';
 import { prng, replayHint, seed } from './seed.js';
 import { startChild, type Child } from './spawn.js';
 
@@ -25,7 +25,7 @@ for (const [index, backend] of sharedBackends.entries()) {
     const random = prng(seed + index);
     const database = await backend.create();
     const expected = new Map<string, number>();
-    const spawnSaver = (userId: string) => startChild('saver', [database.url, userId, BATCH]);
+    const spawnSaver = (userId: string) => startChild('saver', [database.url, userId, BATCH], database.env);
     try {
       // Calibrate: how long one whole batch takes here, so kill times spread over it.
       const calibration = spawnSaver('calibration');
@@ -54,7 +54,7 @@ for (const [index, backend] of sharedBackends.entries()) {
         if (!saved) midBatch++;
         t.is(exit.signal === 'SIGKILL' || exit.code === 0, true, `victim ${i} was killed or finished`);
 
-        const store = await openStorage(database.url, { logger: null });
+        const store = await openShared(database, { logger: null });
         try {
           const count = await stored(store, userId);
           t.true(count === 0 || count === BATCH, `kill ${i} after ${Math.round(delay)} ms: ${count} of ${BATCH} messages stored`);
@@ -69,7 +69,7 @@ for (const [index, backend] of sharedBackends.entries()) {
       }
       t.log(`${midBatch} of ${KILLS} kills landed before the batch reported saved`);
       t.true(midBatch > 0, `at least one kill interrupted a batch (${replayHint})`);
-      const store = await openStorage(database.url, { logger: null });
+      const store = await openShared(database, { logger: null });
       t.is((await store.fetchChat('survivor', 's', 'a')).length, KILLS);
       // Nothing stored earlier changed, and the whole batches read back in order.
       for (const [u, n] of expected) {

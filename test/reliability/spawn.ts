@@ -18,10 +18,10 @@ export function childScript(name: string): string {
   return fileURLToPath(new URL(`./children/${name}.ts`, import.meta.url));
 }
 
-export function startChild(name: string, args: readonly (string | number)[]): Child {
+export function startChild(name: string, args: readonly (string | number)[], env: Record<string, string> = {}): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', childScript(name), ...args.map(String)], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
   });
   const messages: Array<Record<string, unknown>> = [];
   const waiting: Array<{ event: string; resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void }> = [];
