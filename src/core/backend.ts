@@ -37,7 +37,8 @@ export interface AppendRequest {
   /** Non-empty. Under `skip` and `throw` the roles already alternate within the batch. */
   messages: EncodedMessage[];
   /**
-   * How the first message meets the last stored one: `skip` drops it when the roles match, `throw`
+   * How the first message meets the last live stored one (timestamp >= cutoff: an expired message is
+   * invisible, so it cannot make a new one a repeat): `skip` drops it when the roles match, `throw`
    * refuses the whole batch with ConsecutiveRoleError, `keep` appends regardless. The check and the
    * append must be one atomic step, or two concurrent writers could both pass it.
    */

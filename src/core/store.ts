@@ -26,6 +26,7 @@ import {
   checkPositiveInt,
   checkWindow,
   encodeMessage,
+  readInput,
 } from './validate.js';
 
 const POLICIES: readonly ConsecutiveRolePolicy[] = ['skip', 'keep', 'throw'];
@@ -105,8 +106,11 @@ export class ChatStore implements ChatStorage {
     maxHistorySize?: number,
   ): Promise<ConversationMessage[]> {
     return this.#run(() => {
-      if (!Array.isArray(messages)) throw new ValidationError('messages', 'must be an array of messages');
-      return this.#save(userId, sessionId, agentId, messages, maxHistorySize, 'messages');
+      const list = readInput('messages', () => {
+        if (!Array.isArray(messages)) throw new ValidationError('messages', 'must be an array of messages');
+        return [...(messages as unknown[])];
+      });
+      return this.#save(userId, sessionId, agentId, list, maxHistorySize, 'messages');
     });
   }
 

@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors.js';
+import { ConvostoreError, ValidationError } from '../errors.js';
 import type { ContentBlock, ConversationKey, JsonValue, MessageInput, Role } from '../types.js';
 import type { EncodedMessage } from './backend.js';
 
@@ -40,6 +40,10 @@ export function checkRole(field: string, value: unknown): Role {
  * back is what was written. An object key whose value is undefined is dropped, as JSON does.
  */
 export function encodeMessage(field: string, input: unknown, clock: () => number): EncodedMessage {
+  return readInput(field, () => encode(field, input, clock));
+}
+
+function encode(field: string, input: unknown, clock: () => number): EncodedMessage {
   if (!isPlainObject(input)) throw new ValidationError(field, `must be a message object, got ${describe(input)}`);
   const message = input as Partial<MessageInput>;
   const role = checkRole(`${field}.role`, message.role);
@@ -83,7 +87,10 @@ function checkJson(path: string, value: unknown, ancestors: Set<object>, depth: 
       checkJson(`${path}[${i}]`, value[i], ancestors, depth + 1);
     }
   } else if (isPlainObject(value)) {
-    for (const [k, v] of Object.entries(value)) {
+    for (const k of Object.keys(value)) {
+      // A getter could answer differently when JSON.stringify reads it again after this check.
+      const { value: v, get, set } = Object.getOwnPropertyDescriptor(value, k)!;
+      if (get || set) throw new ValidationError(`${path}.${k}`, 'is an accessor (getter/setter), not JSON data');
       if (v !== undefined) checkJson(`${path}.${k}`, v, ancestors, depth + 1);
     }
   } else {
@@ -104,12 +111,16 @@ export function checkClock(value: number): number {
   return checkTimestamp('clock()', value);
 }
 
-/** Agent Squad keeps whole user/assistant pairs: an odd window is rounded down to even. */
+/**
+ * Agent Squad keeps whole user/assistant pairs: an odd window is rounded down to even. A window no
+ * conversation can reach (above 2^53, e.g. 1e300) means everything; SQLite cannot bind it as a LIMIT.
+ */
 export function checkWindow(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
     throw new ValidationError('maxHistorySize', `must be a non-negative integer, got ${describe(value)}`);
   }
+  if (value > Number.MAX_SAFE_INTEGER) return undefined;
   return value - (value % 2);
 }
 
@@ -121,10 +132,26 @@ export function checkPositiveInt(field: string, value: unknown, fallback: number
   return value;
 }
 
+/** A copy, read once here: a getter or Proxy in the caller's object cannot throw or change later. */
 export function checkOptions<T extends object>(field: string, value: unknown): Partial<T> {
   if (value === undefined) return {};
-  if (!isPlainObject(value)) throw new ValidationError(field, `must be an options object, got ${describe(value)}`);
-  return value as Partial<T>;
+  return readInput(field, () => {
+    if (!isPlainObject(value)) throw new ValidationError(field, `must be an options object, got ${describe(value)}`);
+    return { ...value } as Partial<T>;
+  });
+}
+
+/**
+ * Reading caller input can run caller code (a getter, a Proxy trap). Whatever that throws is bad
+ * input, reported as a validation error naming the field, not as a failing backend.
+ */
+export function readInput<T>(field: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof ConvostoreError) throw error;
+    throw new ValidationError(field, `could not be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -4,8 +4,10 @@ import type { ConversationKey, DeleteResult, SessionSummary } from '../types.js'
 import type { AppendRequest, AppendResult, ListRequest, PruneRequest, RawMessage, RawSessionMessage, ReadRequest, StorageBackend } from '../core/backend.js';
 
 interface Conversation {
-  nextSeq: number;
-  /** Oldest first; `order` is the store-wide write counter that orders a session across agents. */
+  /**
+   * Oldest first; `order` is the store-wide write counter that orders a session across agents. A new
+   * message follows the last stored one's seq, so an emptied conversation starts at 1 again, as in SQL.
+   */
   messages: Array<RawMessage & { order: number }>;
 }
 
@@ -33,7 +35,7 @@ export class MemoryBackend implements StorageBackend {
   async append(request: AppendRequest): Promise<AppendResult> {
     const { key, policy, now } = request;
     const existing = this.#conversation(key);
-    const last = existing?.messages[existing.messages.length - 1];
+    const last = existing?.messages.findLast((m) => live(m, request.cutoff));
     let messages = request.messages;
     if (policy !== 'keep' && last && last.role === messages[0]!.role) {
       if (policy === 'throw') throw new ConsecutiveRoleError(last.role);
@@ -42,8 +44,9 @@ export class MemoryBackend implements StorageBackend {
     const conversation = existing ?? this.#create(key, now);
     const session = this.#users.get(key.userId)!.get(key.sessionId)!;
     session.lastActivityAt = Math.max(session.lastActivityAt, now);
+    let seq = conversation.messages[conversation.messages.length - 1]?.seq ?? 0;
     for (const m of messages) {
-      conversation.messages.push({ seq: conversation.nextSeq++, role: m.role, json: m.json, timestamp: m.timestamp, order: this.#writes++ });
+      conversation.messages.push({ seq: ++seq, role: m.role, json: m.json, timestamp: m.timestamp, order: this.#writes++ });
     }
     if (request.keepLast !== undefined && conversation.messages.length > request.keepLast) {
       conversation.messages.splice(0, conversation.messages.length - request.keepLast);
@@ -123,16 +126,17 @@ export class MemoryBackend implements StorageBackend {
   async deleteConversation(key: ConversationKey): Promise<DeleteResult> {
     const sessions = this.#users.get(key.userId);
     const session = sessions?.get(key.sessionId);
-    const conversation = session?.conversations.get(key.agentId);
-    if (!sessions || !session || !conversation) return { messages: 0, sessions: 0 };
+    if (!sessions || !session) return { messages: 0, sessions: 0 };
+    const removed = session.conversations.get(key.agentId)?.messages.length ?? 0;
     session.conversations.delete(key.agentId);
     let removedSessions = 0;
-    if (session.conversations.size === 0) {
+    // The session goes with its last stored message: conversations emptied by prune do not keep it.
+    if (countMessages(session) === 0) {
       sessions.delete(key.sessionId);
       removedSessions = 1;
       if (sessions.size === 0) this.#users.delete(key.userId);
     }
-    return { messages: conversation.messages.length, sessions: removedSessions };
+    return { messages: removed, sessions: removedSessions };
   }
 
   async deleteSession(userId: string, sessionId: string): Promise<DeleteResult> {
@@ -183,7 +187,7 @@ export class MemoryBackend implements StorageBackend {
     if (!sessions) this.#users.set(key.userId, (sessions = new Map()));
     let session = sessions.get(key.sessionId);
     if (!session) sessions.set(key.sessionId, (session = { createdAt: now, lastActivityAt: now, conversations: new Map() }));
-    const conversation: Conversation = { nextSeq: 1, messages: [] };
+    const conversation: Conversation = { messages: [] };
     session.conversations.set(key.agentId, conversation);
     return conversation;
   }

@@ -90,6 +90,9 @@ export class SqlChatStorage extends ChatStore {
     const { maxMessageBytes, busyTimeoutMs, authToken, migrate, requestTimeoutMs, ...storeOptions } = options;
     const local = url === ':memory:' || url.startsWith('file:');
     const timeoutMs = checkPositiveInt('options.requestTimeoutMs', requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS, 2 ** 31 - 1);
+    // A local file gets one connection: pragmas such as synchronous are per connection, and a
+    // pool would open later connections without them (the driver re-applies them on reconnect).
+    const file = local && url !== ':memory:';
     let client: Client;
     try {
       if (url.startsWith('file:')) {
@@ -102,12 +105,20 @@ export class SqlChatStorage extends ChatStore {
         intMode: 'number',
         timeout: busyTimeoutMs ?? 5000,
         ...(local ? {} : { fetch: fetchWithTimeout(timeoutMs) }),
+        ...(file ? { concurrency: 1 } : {}),
       });
-      if (local && url !== ':memory:') await client.execute('PRAGMA journal_mode = WAL');
+      if (file) {
+        await client.execute('PRAGMA journal_mode = WAL');
+        await configureLocalConnection(client);
+      }
     } catch (error) {
       throw new UnavailableError(`cannot open the libSQL database ${redact(url)}`, error);
     }
-    const driver = new LibsqlDriver(client, local ? undefined : DEFAULT_RETRY);
+    const driver = new LibsqlDriver(
+      client,
+      local ? undefined : DEFAULT_RETRY,
+      file ? { busyTimeoutMs: busyTimeoutMs ?? 5000, onReconnect: configureLocalConnection } : undefined,
+    );
     const db = drizzleLibsql({ client, schema });
     try {
       if (migrate ?? local) await migrateOnce(driver, () => migrateLibsql(db, { migrationsFolder }));
@@ -119,6 +130,16 @@ export class SqlChatStorage extends ChatStore {
       throw new UnavailableError(`cannot open the libSQL database ${redact(url)}`, error);
     }
   }
+}
+
+/**
+ * Per-connection settings for a local libSQL file, as openSqlite sets them for better-sqlite3.
+ * Without synchronous = NORMAL every commit fsyncs the WAL (the default FULL) while holding the write
+ * lock: ten times longer per write than better-sqlite3, enough for concurrent writer processes to
+ * starve one another past the busy timeout.
+ */
+async function configureLocalConnection(client: Client): Promise<void> {
+  await client.execute('PRAGMA synchronous = NORMAL');
 }
 
 /**

@@ -12,6 +12,14 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, backoffMs: 50 };
 
+/** A local file: the client's connections are native SQLite handles that another process can lock out. */
+export interface LocalFileOptions {
+  /** How long a call may keep retrying a busy database, in ms (the busy timeout). */
+  readonly busyTimeoutMs: number;
+  /** Re-applies per-connection settings after the client's connections were replaced. */
+  readonly onReconnect?: (client: Client) => Promise<void>;
+}
+
 /**
  * @libsql/client: a batch is one request to a remote database (BEGIN IMMEDIATE … COMMIT as steps of
  * one Hrana batch, so the server runs it as one transaction), and one transaction everywhere.
@@ -23,16 +31,28 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, backoffMs: 50 };
  *   is lost the client cannot tell whether the server committed, and an append is not idempotent.
  *   The batch is still all or nothing on the server, so the data is never half-written.
  * - an SQL error passes through unchanged for the SQL layer to interpret (e.g. NOT NULL on seq).
+ *
+ * Local files need care the client does not take. When SQLite answers SQLITE_BUSY, the native
+ * binding leaves the failed statement active (it is never reset, only finalised by the garbage
+ * collector), and the pooled connection it ran on is poisoned: its open statement holds a stale read
+ * snapshot, so every later write on it fails at once with "database is locked" or "cannot commit
+ * transaction - SQL statements in progress". So on SQLITE_BUSY this driver drops the client's
+ * connections (`reconnect`) and retries on fresh ones, within the busy timeout. Its calls on a local
+ * file run one at a time (they are synchronous native calls anyway), so a reconnect never pulls a
+ * connection from under another call of this store.
  */
 export class LibsqlDriver implements SqlDriver {
   readonly name = 'libsql';
   readonly #client: Client;
   readonly #retry: RetryPolicy | undefined;
+  readonly #localFile: LocalFileOptions | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
 
-  /** `retry` only for a remote database; a local file has no transport to fail. */
-  constructor(client: Client, retry?: RetryPolicy) {
+  /** `retry` only for a remote database; a local file has no transport to fail, but has locks. */
+  constructor(client: Client, retry?: RetryPolicy, localFile?: LocalFileOptions) {
     this.#client = client;
     this.#retry = retry;
+    this.#localFile = localFile;
   }
 
   get client(): Client {
@@ -40,6 +60,10 @@ export class LibsqlDriver implements SqlDriver {
   }
 
   async run(statement: Statement): Promise<StatementResult> {
+    return this.#local(() => this.#run(statement));
+  }
+
+  async #run(statement: Statement): Promise<StatementResult> {
     const query = { sql: statement.query.sql, args: args(statement) };
     for (let attempt = 1; ; attempt++) {
       try {
@@ -56,6 +80,10 @@ export class LibsqlDriver implements SqlDriver {
   }
 
   async batch(statements: Statement[]): Promise<StatementResult[]> {
+    return this.#local(() => this.#batch(statements));
+  }
+
+  async #batch(statements: Statement[]): Promise<StatementResult[]> {
     try {
       const results = await this.#client.batch(statements.map((s) => ({ sql: s.query.sql, args: args(s) })), 'write');
       return results.map(toResult);
@@ -69,8 +97,38 @@ export class LibsqlDriver implements SqlDriver {
   }
 
   async close(): Promise<void> {
+    await this.#queue.catch(() => undefined);
     this.#client.close();
   }
+
+  /** On a local file: one call at a time, and a busy database is retried on fresh connections. */
+  #local<T>(operation: () => Promise<T>): Promise<T> {
+    const local = this.#localFile;
+    if (!local) return operation();
+    const result = this.#queue.catch(() => undefined).then(async () => {
+      // A failed batch was rolled back whole and a failed single statement never applied: a retry is safe.
+      const deadline = Date.now() + local.busyTimeoutMs;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await operation();
+        } catch (error) {
+          if (!isBusy(error)) throw error;
+          await this.#client.reconnect();
+          await local.onReconnect?.(this.#client);
+          if (Date.now() >= deadline) throw error;
+          // Jittered back-off so retrying processes do not collide in step.
+          await delay(Math.random() * Math.min(100, 5 * 2 ** attempt));
+        }
+      }
+    });
+    this.#queue = result;
+    return result;
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 
 type Failure = 'auth' | 'transport' | 'sql';

@@ -44,7 +44,8 @@ export type FirstMessageRule = 'keep' | 'skip' | 'throw';
 /**
  * Appends `count` messages after the conversation's last seq in one statement, so reading the last
  * seq and role and writing after them cannot be split by another writer. The rule for the first
- * message against the stored last one:
+ * message against the last live one (an expired message is invisible, so it cannot make a new one a
+ * repeat):
  * - keep: append all;
  * - skip: leave out the first when its role repeats the stored last role, renumbering the rest;
  * - throw: make its seq NULL when the role repeats, so NOT NULL aborts the whole batch, which the
@@ -74,7 +75,8 @@ export function insertMessages(count: number, rule: FirstMessageRule): CompiledQ
       FROM (
         SELECT s.pk AS session_pk, a.pk AS agent_pk,
           coalesce((SELECT max(seq) FROM ${messages} m WHERE m.session_pk = s.pk AND m.agent_pk = a.pk), 0) AS last_seq,
-          (SELECT role FROM ${messages} m WHERE m.session_pk = s.pk AND m.agent_pk = a.pk ORDER BY seq DESC LIMIT 1) AS last_role
+          (SELECT role FROM ${messages} m WHERE m.session_pk = s.pk AND m.agent_pk = a.pk AND m.created_at >= ${p('cutoff')}
+            ORDER BY seq DESC LIMIT 1) AS last_role
         FROM ${sessions} s, ${agents} a
         WHERE s.user_pk = ${userPk} AND s.id = ${p('sessionId')} AND a.id = ${p('agentId')}
       ) AS c, (VALUES ${rows}) AS v
@@ -86,10 +88,14 @@ export function insertMessages(count: number, rule: FirstMessageRule): CompiledQ
 }
 const insertCache = new Map<string, CompiledQuery>();
 
-/** Retention on write: keep the newest `keepLast`; the unique index makes this a range delete. */
+/**
+ * Retention on write: keep the newest `keepLast`; the unique index makes this a range delete. The
+ * bound is the seq of the first message beyond the limit, not `max(seq) - keepLast`: TTL pruning
+ * leaves gaps in seq when timestamps are not monotonic, and arithmetic would then delete too many.
+ */
 export const trimConversation = compile(sql`
   DELETE FROM ${messages} WHERE ${inConversation}
-  AND seq <= (SELECT max(seq) FROM ${messages} WHERE ${inConversation}) - ${p('keepLast')}`);
+  AND seq <= (SELECT seq FROM ${messages} WHERE ${inConversation} ORDER BY seq DESC LIMIT 1 OFFSET ${p('keepLast')})`);
 
 const messageColumns = sql`seq, role, content, created_at`;
 

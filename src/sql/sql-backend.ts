@@ -30,7 +30,7 @@ export class SqlBackend implements StorageBackend {
     const inserts: number[] = [];
     for (let start = 0; start < messages.length; start += q.INSERT_CHUNK) {
       const chunk = messages.slice(start, start + q.INSERT_CHUNK);
-      const values: Record<string, unknown> = { ...ids, firstRole: messages[0]!.role };
+      const values: Record<string, unknown> = { ...ids, firstRole: messages[0]!.role, cutoff: request.cutoff ?? q.NO_CUTOFF };
       chunk.forEach((m, i) => {
         values[`role${i}`] = m.role;
         values[`content${i}`] = m.json;

