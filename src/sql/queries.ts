@@ -75,7 +75,7 @@ export function insertMessages(count: number, rule: FirstMessageRule): CompiledQ
       FROM (
         SELECT s.pk AS session_pk, a.pk AS agent_pk,
           coalesce((SELECT max(seq) FROM ${messages} m WHERE m.session_pk = s.pk AND m.agent_pk = a.pk), 0) AS last_seq,
-          (SELECT role FROM ${messages} m WHERE m.session_pk = s.pk AND m.agent_pk = a.pk AND m.created_at >= ${p('cutoff')}
+          (SELECT role FROM ${messages} m WHERE m.session_pk = s.pk AND m.agent_pk = a.pk AND +m.created_at >= ${p('cutoff')}
             ORDER BY seq DESC LIMIT 1) AS last_role
         FROM ${sessions} s, ${agents} a
         WHERE s.user_pk = ${userPk} AND s.id = ${p('sessionId')} AND a.id = ${p('agentId')}
