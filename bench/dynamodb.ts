@@ -8,6 +8,9 @@ import { startDynamoDbLocal } from '../test/helpers/dynamodb-local.js';
 import { meteredClient, summarise, type Call } from '../test/helpers/dynamodb-meter.js';
 import { QUICK, measure, message, round2 } from './measure.js';
 
+// As in the ava config: the SDK's notice about Node 20 is noise in a benchmark's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export const DYNAMODB_HISTORIES = (process.env.BENCH_DYNAMODB_HISTORIES ?? (QUICK ? '100,2000' : '100,10000,100000'))
   .split(',')
   .map(Number);

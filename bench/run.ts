@@ -4,7 +4,7 @@
  * Benchmarks are not tests: nothing here fails on a number. Machines are noisy; read ratios.
  *
  *   BENCH_QUICK=1 npm run bench          # smaller histories and shorter runs, for a smoke check
- *   BENCH_ONLY=memory npm run bench      # subjects whose name contains the string (dynamodb too)
+ *   BENCH_ONLY=memory,sqlite npm run bench  # subjects whose name contains one of the strings (dynamodb too)
  *   BENCH_DYNAMODB_HISTORIES=100,10000   # DynamoDB Local history sizes (prefill is slow there)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -211,7 +211,9 @@ function flatness(latency: Record<string, number>, histories: number[]): Record<
   };
 }
 
-const only = process.env.BENCH_ONLY;
+/** Comma-separated substrings of subject names. */
+const only = process.env.BENCH_ONLY?.split(',');
+const picked = (name: string) => !only || only.some((part) => name.includes(part));
 const dir = mkdtempSync(join(tmpdir(), 'convostore-bench-'));
 const results: {
   date: string;
@@ -232,7 +234,7 @@ const results: {
 };
 try {
   for (const subject of subjects) {
-    if (only && !subject.name.includes(only)) continue;
+    if (!picked(subject.name)) continue;
     console.error(`benchmarking ${subject.name} …`);
     const { rows, latency } = await benchSubject(subject, dir);
     results.rows.push(...rows);
@@ -241,7 +243,7 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-if (!only || 'dynamodb (DynamoDB Local)'.includes(only)) {
+if (picked('dynamodb (DynamoDB Local)')) {
   console.error('benchmarking dynamodb (DynamoDB Local) …');
   const { rows, latency, prefillSeconds } = await benchDynamoDb((line) => console.error(line));
   results.dynamodb = { histories: DYNAMODB_HISTORIES, prefillSeconds, rows };
