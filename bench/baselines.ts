@@ -28,6 +28,10 @@ const SQL = {
   window: `SELECT seq, role, content, created_at FROM messages
     WHERE session_pk = (SELECT s.pk FROM sessions s JOIN users u ON u.pk = s.user_pk WHERE u.id = ? AND s.id = ?)
     AND agent_pk = (SELECT pk FROM agents WHERE id = ?) ORDER BY seq DESC LIMIT ?`,
+  /** For libSQL, where a batch cannot read the last seq first: each row takes the next one itself. */
+  insertNext: `INSERT INTO messages (session_pk, agent_pk, seq, role, content, created_at)
+    SELECT s.pk, a.pk, coalesce((SELECT max(seq) FROM messages WHERE session_pk = s.pk AND agent_pk = a.pk), 0) + 1, ?, ?, ?
+    FROM sessions s JOIN users u ON u.pk = s.user_pk, agents a WHERE u.id = ? AND s.id = ? AND a.id = ?`,
   windowByPk: 'SELECT seq, role, content, created_at FROM messages WHERE session_pk = ? AND agent_pk = ? ORDER BY seq DESC LIMIT ?',
   session_: `SELECT a.id AS agent_id, m.role, m.content FROM messages m JOIN agents a ON a.pk = m.agent_pk
     WHERE m.session_pk = (SELECT s.pk FROM sessions s JOIN users u ON u.pk = s.user_pk WHERE u.id = ? AND s.id = ?) ORDER BY m.pk`,
@@ -86,12 +90,7 @@ export function libsqlBaseline(url: string): Baseline {
           { sql: SQL.user, args: [userId, now] },
           { sql: SQL.agent, args: [agentId, now] },
           { sql: SQL.session, args: [sessionId, now, now, userId] },
-          {
-            sql: `INSERT INTO messages (session_pk, agent_pk, seq, role, content, created_at)
-              SELECT s.pk, a.pk, coalesce((SELECT max(seq) FROM messages WHERE session_pk = s.pk AND agent_pk = a.pk), 0) + 1, ?, ?, ?
-              FROM sessions s JOIN users u ON u.pk = s.user_pk, agents a WHERE u.id = ? AND s.id = ? AND a.id = ?`,
-            args: [role, json, now, userId, sessionId, agentId],
-          },
+          { sql: SQL.insertNext, args: [role, json, now, userId, sessionId, agentId] },
           { sql: SQL.window, args: [userId, sessionId, agentId, window] },
         ],
         'write',
@@ -111,11 +110,9 @@ export function libsqlBaseline(url: string): Baseline {
           { sql: SQL.user, args: [userId, now] },
           { sql: SQL.agent, args: [agentId, now] },
           { sql: SQL.session, args: [sessionId, now, now, userId] },
-          ...rows.map(([role, json], i) => ({
-            sql: `INSERT INTO messages (session_pk, agent_pk, seq, role, content, created_at)
-              SELECT s.pk, a.pk, ?, ?, ?, ? FROM sessions s JOIN users u ON u.pk = s.user_pk, agents a
-              WHERE u.id = ? AND s.id = ? AND a.id = ?`,
-            args: [i + 1, role, json, now, userId, sessionId, agentId],
+          ...rows.map(([role, json]) => ({
+            sql: SQL.insertNext,
+            args: [role, json, now, userId, sessionId, agentId],
           })),
           { sql: SQL.window, args: [userId, sessionId, agentId, -1] },
         ],

@@ -3,20 +3,21 @@
  * raw driver measured in the same run. Prints medians and ratios, writes bench/results/latest.json.
  * Benchmarks are not tests: nothing here fails on a number. Machines are noisy; read ratios.
  *
- *   BENCH_QUICK=1 npm run bench   # smaller histories and shorter runs, for a smoke check
+ *   BENCH_QUICK=1 npm run bench          # smaller histories and shorter runs, for a smoke check
+ *   BENCH_ONLY=memory,sqlite npm run bench  # subjects whose name contains one of the strings (dynamodb too)
+ *   BENCH_DYNAMODB_HISTORIES=100,10000   # DynamoDB Local history sizes (prefill is slow there)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Bench } from 'tinybench';
 import { InMemoryChatStorage, SqlChatStorage, type ChatStore } from '../src/index.js';
 import { betterSqlite3Baseline, libsqlBaseline, mapBaseline, type Baseline } from './baselines.js';
+import { DYNAMODB_HISTORIES, benchDynamoDb, type DynamoRow } from './dynamodb.js';
+import { QUICK, content, measure, message, round2, type MeasureOptions } from './measure.js';
 
-const QUICK = process.env.BENCH_QUICK === '1';
 const HISTORIES = QUICK ? [100, 2_000] : [100, 10_000, 100_000];
 const BULK = 10_000;
 const SESSIONS = 1_000;
-const TIME_MS = QUICK ? 200 : 1_000;
 
 interface Subject {
   name: string;
@@ -38,7 +39,7 @@ const subjects: Subject[] = [
       },
       async baseline(path) {
         const b = betterSqlite3Baseline(path);
-        await b.window('bench', 'h100', 'agent', 20);
+        await b.window('bench', 'base-h100', 'agent', 20);
         await b.close();
       },
     },
@@ -55,7 +56,7 @@ const subjects: Subject[] = [
       },
       async baseline(path) {
         const b = libsqlBaseline(`file:${path}`);
-        await b.window('bench', 'h100', 'agent', 20);
+        await b.window('bench', 'base-h100', 'agent', 20);
         await b.close();
       },
     },
@@ -73,9 +74,6 @@ interface Row {
   ratio: number;
 }
 
-const content = (i: number) => JSON.stringify([{ text: `message ${i} ${'lorem ipsum '.repeat(8)}` }]);
-const message = (i: number) => ({ role: i % 2 === 0 ? ('user' as const) : ('assistant' as const), content: [{ text: `message ${i} ${'lorem ipsum '.repeat(8)}` }] });
-
 async function prefill(store: ChatStore, baseline: Baseline, sessionId: string, n: number): Promise<void> {
   for (let start = 0; start < n; start += 10_000) {
     const count = Math.min(10_000, n - start);
@@ -85,28 +83,23 @@ async function prefill(store: ChatStore, baseline: Baseline, sessionId: string, 
   }
 }
 
-/** Median latency (ms) of each task, run one after the other in one Bench. */
-async function measure(tasks: Record<string, () => Promise<unknown>>, options: { time?: number; iterations?: number } = {}) {
-  const bench = new Bench({ time: options.time ?? TIME_MS, iterations: options.iterations ?? 10, warmup: true });
-  for (const [name, fn] of Object.entries(tasks)) bench.add(name, fn);
-  await bench.run();
-  const out: Record<string, number> = {};
-  for (const task of bench.tasks) {
-    const result = task.result;
-    if (result.state !== 'completed') throw new Error(`${task.name}: ${result.state} ${'error' in result ? String(result.error) : ''}`);
-    out[task.name] = result.latency.p50;
-  }
-  return out;
-}
-
-function row(backend: string, workload: string, store: number, base: number, perOp = 1, unit = 'ops/s'): Row {
+/** A store-vs-baseline comparison: both sides' median rates, and the median of the rounds' ratios. */
+async function compare(
+  backend: string,
+  workload: string,
+  tasks: { store: () => Promise<unknown>; baseline: () => Promise<unknown> },
+  options: MeasureOptions & { perOp?: number; unit?: string } = {},
+): Promise<Row & { storeMs: number }> {
+  const m = await measure(tasks, options);
+  const perOp = options.perOp ?? 1;
   return {
     backend,
     workload,
-    unit,
-    convostore: Math.round((perOp * 1000) / store),
-    baseline: Math.round((perOp * 1000) / base),
-    ratio: Math.round((store / base) * 100) / 100,
+    unit: options.unit ?? 'ops/s',
+    convostore: Math.round((perOp * 1000) / m.latency.store!),
+    baseline: Math.round((perOp * 1000) / m.latency.baseline!),
+    ratio: round2(m.ratio),
+    storeMs: m.latency.store!,
   };
 }
 
@@ -116,6 +109,11 @@ async function benchSubject(subject: Subject, dir: string): Promise<{ rows: Row[
   const baseline = subject.baseline(path);
   const rows: Row[] = [];
   const latency: Record<string, number> = {};
+  const add = (key: string | undefined, r: Row & { storeMs: number }) => {
+    const { storeMs, ...plain } = r;
+    rows.push(plain);
+    if (key) latency[key] = storeMs;
+  };
   try {
     // Append and window read at each history size. The append conversation starts at the stated
     // size and grows by the number of iterations measured.
@@ -123,19 +121,21 @@ async function benchSubject(subject: Subject, dir: string): Promise<{ rows: Row[
       if (n > 0) await prefill(store, baseline, `h${n}`, n);
       let i = n;
       let j = n;
-      const m = await measure({
-        store: () => store.saveChatMessage('bench', `h${n}`, 'agent', message(i++), 20),
-        baseline: () => baseline.append('bench', `base-h${n}`, 'agent', j % 2 === 0 ? 'user' : 'assistant', content(j++), 20),
-      });
-      rows.push(row(subject.name, `append @ history ${n}`, m.store!, m.baseline!));
-      latency[`append@${n}`] = m.store!;
+      add(
+        `append@${n}`,
+        await compare(subject.name, `append @ history ${n}`, {
+          store: () => store.saveChatMessage('bench', `h${n}`, 'agent', message(i++), 20),
+          baseline: () => baseline.append('bench', `base-h${n}`, 'agent', j % 2 === 0 ? 'user' : 'assistant', content(j++), 20),
+        }),
+      );
       if (n === 0) continue;
-      const w = await measure({
-        store: () => store.fetchChat('bench', `h${n}`, 'agent', 20),
-        baseline: () => baseline.window('bench', `h${n}`, 'agent', 20),
-      });
-      rows.push(row(subject.name, `window read (20) @ history ${n}`, w.store!, w.baseline!));
-      latency[`window@${n}`] = w.store!;
+      add(
+        `window@${n}`,
+        await compare(subject.name, `window read (20) @ history ${n}`, {
+          store: () => store.fetchChat('bench', `h${n}`, 'agent', 20),
+          baseline: () => baseline.window('bench', `base-h${n}`, 'agent', 20),
+        }),
+      );
     }
 
     // A session of 5 agents × 200 messages, read across agents.
@@ -144,36 +144,44 @@ async function benchSubject(subject: Subject, dir: string): Promise<{ rows: Row[
       await store.saveChatMessages('bench', 'five-agents', `agent-${a}`, batch);
       await baseline.bulk('bench', 'five-agents-base', `agent-${a}`, batch.map((m, i) => [m.role, content(i)]));
     }
-    const s = await measure({
-      store: () => store.fetchAllChats('bench', 'five-agents'),
-      baseline: () => baseline.session('bench', 'five-agents-base'),
-    });
-    rows.push(row(subject.name, 'fetchAllChats (5 agents × 200)', s.store!, s.baseline!));
+    add(
+      undefined,
+      await compare(subject.name, 'fetchAllChats (5 agents × 200)', {
+        store: () => store.fetchAllChats('bench', 'five-agents'),
+        baseline: () => baseline.session('bench', 'five-agents-base'),
+      }),
+    );
 
     // Bulk insert of 10,000 messages into a new conversation each time.
     const batch = Array.from({ length: BULK }, (_, i) => message(i));
     const rowsForBaseline = batch.map((m, i): [string, string] => [m.role, content(i)]);
     let k = 0;
     let l = 0;
-    const b = await measure(
-      {
-        store: () => store.saveChatMessages('bench', 'bulk', `agent-${k++}`, batch),
-        baseline: () => baseline.bulk('bench', 'bulk-base', `agent-${l++}`, rowsForBaseline),
-      },
-      { time: 0, iterations: QUICK ? 3 : 8 },
+    add(
+      undefined,
+      await compare(
+        subject.name,
+        `saveChatMessages of ${BULK}`,
+        {
+          store: () => store.saveChatMessages('bench', 'bulk', `agent-${k++}`, batch),
+          baseline: () => baseline.bulk('bench', 'bulk-base', `agent-${l++}`, rowsForBaseline),
+        },
+        { time: 0, iterations: QUICK ? 1 : 2, rounds: QUICK ? 3 : 5, warmupIterations: 1, perOp: BULK, unit: 'messages/s' },
+      ),
     );
-    rows.push(row(subject.name, `saveChatMessages of ${BULK}`, b.store!, b.baseline!, BULK, 'messages/s'));
 
     // listSessions, first page, for a user with 1,000 sessions.
     for (let i = 0; i < SESSIONS; i++) {
       await store.saveChatMessage('many', `session-${i}`, 'agent', message(0));
       await baseline.bulk('many-base', `session-${i}`, 'agent', [['user', content(0)]]);
     }
-    const ls = await measure({
-      store: () => store.listSessions('many', { limit: 50 }),
-      baseline: () => baseline.sessions('many-base', 50),
-    });
-    rows.push(row(subject.name, `listSessions (${SESSIONS} sessions, first 50)`, ls.store!, ls.baseline!));
+    add(
+      undefined,
+      await compare(subject.name, `listSessions (${SESSIONS} sessions, first 50)`, {
+        store: () => store.listSessions('many', { limit: 50 }),
+        baseline: () => baseline.sessions('many-base', 50),
+      }),
+    );
   } finally {
     await store.close();
     await baseline.close();
@@ -181,51 +189,87 @@ async function benchSubject(subject: Subject, dir: string): Promise<{ rows: Row[
 
   if (subject.coldStart) {
     const cold = subject.coldStart;
-    const c = await measure({ store: () => cold.store(path), baseline: () => cold.baseline(path) }, { time: TIME_MS });
-    rows.push(row(subject.name, 'cold start: open a migrated file + first window read', c.store!, c.baseline!));
+    add(
+      undefined,
+      await compare(subject.name, 'cold start: open a migrated file + first window read', {
+        store: () => cold.store(path),
+        baseline: () => cold.baseline(path),
+      }),
+    );
   }
   return { rows, latency };
 }
 
-function flatness(latency: Record<string, number>): Record<string, number> {
-  const top = HISTORIES[HISTORIES.length - 1]!;
-  const round = (x: number) => Math.round(x * 100) / 100;
+/** Latency at the largest history over latency at the smallest: 1.0 is flat. */
+function flatness(latency: Record<string, number>, histories: number[]): Record<string, number> {
+  const top = histories[histories.length - 1]!;
+  const low = histories[0]!;
   return {
-    [`append ${top} / append 0`]: round(latency[`append@${top}`]! / latency['append@0']!),
-    [`append ${top} / append ${HISTORIES[0]}`]: round(latency[`append@${top}`]! / latency[`append@${HISTORIES[0]}`]!),
-    [`window ${top} / window ${HISTORIES[0]}`]: round(latency[`window@${top}`]! / latency[`window@${HISTORIES[0]}`]!),
+    [`append ${top} / append 0`]: round2(latency[`append@${top}`]! / latency['append@0']!),
+    [`append ${top} / append ${low}`]: round2(latency[`append@${top}`]! / latency[`append@${low}`]!),
+    [`window ${top} / window ${low}`]: round2(latency[`window@${top}`]! / latency[`window@${low}`]!),
   };
 }
 
+/** Comma-separated substrings of subject names. */
+const only = process.env.BENCH_ONLY?.split(',');
+const picked = (name: string) => !only || only.some((part) => name.includes(part));
 const dir = mkdtempSync(join(tmpdir(), 'convostore-bench-'));
-const results: { date: string; node: string; quick: boolean; rows: Row[]; flatness: Record<string, Record<string, number>> } = {
+const results: {
+  date: string;
+  node: string;
+  quick: boolean;
+  /** 1-minute load averages at start and end: the machine's noise. */
+  load: number[];
+  rows: Row[];
+  flatness: Record<string, Record<string, number>>;
+  dynamodb?: { histories: number[]; prefillSeconds: Record<string, number>; rows: DynamoRow[] };
+} = {
   date: new Date().toISOString(),
   node: process.version,
   quick: QUICK,
+  load: [round2(loadavg()[0]!)],
   rows: [],
   flatness: {},
 };
 try {
   for (const subject of subjects) {
-    if (process.env.BENCH_ONLY && !subject.name.includes(process.env.BENCH_ONLY)) continue;
+    if (!picked(subject.name)) continue;
     console.error(`benchmarking ${subject.name} …`);
     const { rows, latency } = await benchSubject(subject, dir);
     results.rows.push(...rows);
-    results.flatness[subject.name] = flatness(latency);
+    results.flatness[subject.name] = flatness(latency, HISTORIES);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+if (picked('dynamodb (DynamoDB Local)')) {
+  console.error('benchmarking dynamodb (DynamoDB Local) …');
+  const { rows, latency, prefillSeconds } = await benchDynamoDb((line) => console.error(line));
+  results.dynamodb = { histories: DYNAMODB_HISTORIES, prefillSeconds, rows };
+  results.flatness['dynamodb (DynamoDB Local)'] = flatness(latency, DYNAMODB_HISTORIES);
+}
+results.load.push(round2(loadavg()[0]!));
 
 console.log('\n| backend | workload | convostore (median) | baseline (median) | ratio |');
 console.log('| --- | --- | ---: | ---: | ---: |');
 for (const r of results.rows) {
   console.log(`| ${r.backend} | ${r.workload} | ${r.convostore.toLocaleString('en')} ${r.unit} | ${r.baseline.toLocaleString('en')} ${r.unit} | ${r.ratio.toFixed(2)} |`);
 }
+if (results.dynamodb) {
+  console.log('\n| DynamoDB workload | requests per operation | write requests | RCU | WCU | constant | median (DynamoDB Local) |');
+  console.log('| --- | --- | ---: | ---: | ---: | --- | ---: |');
+  for (const r of results.dynamodb.rows) {
+    const rate = r.perOp > 1 ? `${r.opsPerSec.toLocaleString('en')} items/s` : `${r.medianMs} ms`;
+    console.log(`| ${r.workload} | ${r.requests} | ${r.writeRequests} | ${r.readUnits} | ${r.writeUnits} | ${r.constant ? `yes (${r.repetitions}×)` : 'NO'} | ${rate} |`);
+  }
+}
 console.log('\nCost against history size (median latency ratios; 1.0 is flat):');
 for (const [backend, f] of Object.entries(results.flatness)) {
   console.log(`  ${backend}: ${Object.entries(f).map(([k, v]) => `${k} = ${v}`).join(', ')}`);
 }
+console.log(`\nload average (1 min) at start and end: ${results.load.join(', ')}`);
 const out = new URL('./results/', import.meta.url);
 mkdirSync(out, { recursive: true });
-writeFileSync(new URL(QUICK ? 'quick.json' : 'latest.json', out), `${JSON.stringify(results, null, 2)}\n`);
+const name = process.env.BENCH_OUT ?? (QUICK ? 'quick.json' : 'latest.json');
+writeFileSync(new URL(name, out), `${JSON.stringify(results, null, 2)}\n`);
