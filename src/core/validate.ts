@@ -188,5 +188,18 @@ export function describe(value: unknown): string {
  * do; JS's `<` compares UTF-16 units, which disagrees once astral characters meet U+E000..U+FFFF.
  */
 export function compareIds(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  // UTF-8 byte order is code point order. Units compare as code points except when exactly one of
+  // them is a surrogate: that one starts a code point above U+FFFF, so it sorts last. Comparing
+  // units spares encoding both strings on every comparison of a sort.
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xs = x >= 0xd800 && x <= 0xdfff;
+    const ys = y >= 0xd800 && y <= 0xdfff;
+    if (xs !== ys) return xs ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
 }
