@@ -79,10 +79,7 @@ export const backends: Backend[] = [
       return { store, rawCount: () => countRows(store) };
     },
   },
-  // DynamoDB Local: enabling is this one line. It is off because the backend still diverges from the
-  // contract semantics the model pins down (see docs/reliability.md, "DynamoDB"); all four
-  // regressions in model.test.ts fail on it.
-  // { label: 'dynamodb local', open: openDynamoDb },
+  { label: 'dynamodb local', open: openDynamoDb },
 ];
 
 export function integrityCheck(path: string): Promise<string> {
@@ -108,7 +105,7 @@ function sqliteFile(prefix: string): SharedBackend {
 export const sharedBackends: SharedBackend[] = [
   sqliteFile('sqlite'),
   sqliteFile('libsql'),
-  // DynamoDB Local (off for the reason given in `backends`): { label: 'dynamodb local', create: createDynamoDbShared },
+  { label: 'dynamodb local', create: createDynamoDbShared },
 ];
 
 /** A fresh DynamoDB Local table that child processes open as dynamodb://TABLE?endpoint=…&region=…. */
