@@ -47,6 +47,8 @@ export interface DynamoDbBackendConfig {
 
 /** Optimistic-concurrency rounds before a write gives up: several processes hammering one session. */
 const MAX_CONFLICTS = 100;
+/** The largest Query `Limit` we send (DynamoDB takes a 32-bit integer; larger means "all"). */
+const MAX_QUERY_LIMIT = 1_000_000;
 const MESSAGE_FIELDS = { '#q': 'q', '#r': 'r', '#c': 'c', '#ts': 'ts' };
 
 type Item = Record<string, unknown>;
@@ -325,7 +327,9 @@ export class DynamoDbBackend implements core.StorageBackend {
       query.ExpressionAttributeValues = { ...query.ExpressionAttributeValues, ':cutoff': cutoff };
     }
     const out: Item[] = [];
-    for await (const page of paginateQuery({ client: this.#doc, pageSize: limit }, query)) {
+    // DynamoDB's Limit is a 32-bit integer: a huge window (up to 2^53 - 1) reads whole 1 MB pages instead.
+    const pageSize = limit !== undefined && limit <= MAX_QUERY_LIMIT ? limit : undefined;
+    for await (const page of paginateQuery({ client: this.#doc, pageSize }, query)) {
       for (const item of page.Items ?? []) {
         out.push(item);
         if (limit !== undefined && out.length >= limit) return out;
