@@ -124,7 +124,7 @@ export function planAppendStep(
   // The first stored seq: the oldest kept of the earlier ones, else the first written now.
   if (deleted > 0 || stored === 0) head.f = deleted < stored ? oldestSeq(deleted) : (firstWritten ?? head.s + 1);
 
-  if (consumed > 0) state.la = Math.max(state.la, now);
+  state.la = Math.max(state.la, now);
   state.v = nextVersion();
   const sessionPut = sessionItem(key.userId, state);
   if (itemBytes(sessionPut) > SESSION_ITEM_MAX_BYTES) {

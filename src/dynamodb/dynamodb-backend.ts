@@ -95,7 +95,8 @@ export class DynamoDbBackend implements core.StorageBackend {
       for (let conflicts = 0; ; ) {
         // The role check belongs to the first transaction: it is redone whenever that one lost a race.
         const work = remaining ?? (await this.#firstMessages(request, state));
-        if (work.length === 0 && remaining === undefined) return 0;
+        // Every message skipped: the write still reached the session, so its last activity moves on.
+        if (work.length === 0 && remaining === undefined && (!state || state.la >= request.now)) return 0;
         // Only a conversation that pruning left with gaps in seq needs its oldest seqs read to trim.
         const head = headOf(state, key.agentId);
         const trim = toTrim(head, work.length, request.keepLast);

@@ -78,6 +78,18 @@ export const regressions: Array<{ title: string; scenario: Scenario }> = [
       ],
     },
   },
+  {
+    title: 'a write whose every message is skipped still moves the session\'s last activity',
+    scenario: {
+      config: { policy: 'skip' },
+      ops: [
+        { op: 'save', u: 'u1', s: 's1', a: 'a1', messages: [{ role: 'user', shape: 'text' }], batch: false },
+        { op: 'tick', ms: 1 },
+        { op: 'save', u: 'u1', s: 's1', a: 'a1', messages: [{ role: 'user', shape: 'text' }], batch: false },
+        { op: 'sessions', u: 'u1', limit: 1 },
+      ],
+    },
+  },
 ];
 
 const RUNS: Record<string, number> = { memory: 200 };
