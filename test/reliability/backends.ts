@@ -47,6 +47,8 @@ export interface SharedBackend {
   /** Messages per writer in the concurrent-writer test and the crash test's batch, where the defaults are too slow. */
   perWriter?: number;
   crashBatch?: number;
+  /** Kills in the crash test (CRASH_KILLS overrides), where the default 8 is too slow. */
+  crashKills?: number;
 }
 
 const dir = tempDir('reliability');
@@ -116,9 +118,9 @@ export const sharedBackends: SharedBackend[] = [
   sqliteFile('sqlite'),
   sqliteFile('libsql'),
   // DynamoDB Local on 2 loaded cores serialises 4 writers on one session item at a few hundred
-  // transactions a minute: 4 × 100 messages (not 500) and a 1,000-message crash batch keep the
+  // transactions a minute: 4 × 100 messages (not 500) and 5 kills of a 1,000-message batch keep the
   // tests within ava's timeout with the same assertions.
-  { label: 'dynamodb local', largeBatch: 'prefix', perWriter: 100, crashBatch: 1_000, create: createDynamoDbShared },
+  { label: 'dynamodb local', largeBatch: 'prefix', perWriter: 100, crashBatch: 1_000, crashKills: 5, create: createDynamoDbShared },
 ];
 
 /** A fresh DynamoDB Local table that child processes open as dynamodb://TABLE?endpoint=…&region=…. */

@@ -12,7 +12,7 @@ import { prng, replayHint, seed } from './seed.js';
 import { startChild, type Child } from './spawn.js';
 
 const DEFAULT_BATCH = 10_000;
-const KILLS = Number(process.env.CRASH_KILLS ?? 8);
+const DEFAULT_KILLS = 8;
 
 /** Messages stored for a victim, from the session listing (cheaper than reading 10,000 back). */
 async function stored(store: ChatStore, userId: string): Promise<number> {
@@ -34,6 +34,7 @@ async function isPrefix(store: ChatStore, userId: string, count: number): Promis
 
 for (const [index, backend] of sharedBackends.entries()) {
   const BATCH = backend.crashBatch ?? DEFAULT_BATCH;
+  const KILLS = Number(process.env.CRASH_KILLS ?? backend.crashKills ?? DEFAULT_KILLS);
   test(`${backend.label}: SIGKILL during saveChatMessages of ${BATCH} messages, ${KILLS} times`, async (t) => {
     t.log(replayHint);
     const random = prng(seed + index);
