@@ -47,11 +47,18 @@ export interface AppendStep {
  * It updates the session item (conditioned on its version, so concurrent writers serialise), creates
  * the user item with a new session, puts as many messages as fit, and deletes what retention drops.
  *
- * Retention never writes a message it would delete in the same call: with keepLast N, the batch's
- * messages whose seq ends up N or more behind the last one only take their seq. Older stored
- * messages are deleted, in this transaction if they fit, else in the next ones.
+ * Retention keeps exactly the newest N stored messages (by count, not by seq arithmetic: pruning can
+ * leave gaps in seq). It never writes a message it would delete in the same call: when the batch
+ * alone exceeds N, its oldest messages only take their seq. Older stored messages are deleted, oldest
+ * first, in this transaction if they fit, else in the next ones. `storedSeqs` lists the oldest stored
+ * seqs (ascending) when the conversation has gaps (see `hasGaps`); without gaps they are f, f+1, ….
  */
-export function planAppendStep(ctx: AppendContext, previous: SessionState | undefined, remaining: readonly EncodedMessage[]): AppendStep {
+export function planAppendStep(
+  ctx: AppendContext,
+  previous: SessionState | undefined,
+  remaining: readonly EncodedMessage[],
+  storedSeqs?: readonly number[],
+): AppendStep {
   const { key, now, keepLast, tableName } = ctx;
   const state: SessionState = previous
     ? { ...previous, ag: previous.ag.map((h) => ({ ...h })) }
@@ -61,22 +68,34 @@ export function planAppendStep(ctx: AppendContext, previous: SessionState | unde
     head = { a: key.agentId, s: 0, r: remaining[0]?.role ?? 'user', n: 0, at: 0, lo: Number.MAX_SAFE_INTEGER, f: 1 };
     state.ag.push(head);
   }
-  const storedUpTo = head.s;
-  const target = keepLast === undefined ? 0 : storedUpTo + remaining.length - keepLast;
+  const stored = head.n;
+  const drop = keepLast === undefined ? 0 : Math.max(0, stored + remaining.length - keepLast);
+  let dropStored = Math.min(drop, stored);
+  let dropBatch = drop - dropStored;
+  const oldest = storedSeqs ? storedSeqs.filter((q) => q >= head.f) : undefined;
+  if (oldest && oldest.length < dropStored) throw new Error('planAppendStep: fewer stored seqs than messages to trim');
+  const oldestSeq = (i: number) => (oldest ? oldest[i]! : head.f + i);
 
   const items: Array<Record<string, unknown>> = [];
   let budgetItems = TX_MAX_ITEMS - 1 - (previous ? 0 : 1);
   let budgetBytes = TX_MAX_BYTES - SESSION_ITEM_MAX_BYTES;
   let consumed = 0;
+  let firstWritten: number | undefined;
+  const previousAt = head.at;
+  let newestWritten = -Infinity;
   for (const m of remaining) {
     const seq = head.s + 1;
-    if (seq > target) {
+    if (dropBatch > 0) {
+      dropBatch--;
+    } else {
       const item = messageItem(ctx, seq, state.o + 1, m);
       const bytes = itemBytes(item);
       if (budgetItems < 1 || bytes > budgetBytes) break;
       items.push({ Put: { TableName: tableName, Item: item } });
       budgetItems--;
       budgetBytes -= bytes;
+      firstWritten ??= seq;
+      newestWritten = Math.max(newestWritten, m.timestamp);
       head.n++;
       head.at = Math.max(head.at, m.timestamp);
       head.lo = Math.min(head.lo, m.timestamp);
@@ -86,22 +105,26 @@ export function planAppendStep(ctx: AppendContext, previous: SessionState | unde
     state.o++;
     consumed++;
   }
-  // Retention: stored messages from f up to the target go, oldest first.
-  const deleteUpTo = Math.min(target, storedUpTo);
-  while (head.f <= deleteUpTo && budgetItems > 0) {
-    const keyItem = messageKey(key.userId, key.sessionId, key.agentId, head.f);
+  // Retention: the oldest stored messages go, oldest first.
+  let deleted = 0;
+  while (deleted < dropStored && budgetItems > 0) {
+    const keyItem = messageKey(key.userId, key.sessionId, key.agentId, oldestSeq(deleted));
     const bytes = itemBytes(keyItem);
     if (bytes > budgetBytes) break;
     items.push({ Delete: { TableName: tableName, Key: keyItem } });
     budgetItems--;
     budgetBytes -= bytes;
-    head.f++;
-    head.n = Math.max(0, head.n - 1);
+    deleted++;
+    head.n--;
   }
-  // Seqs between the stored ones and the target were never written.
-  if (head.f > deleteUpTo && target >= head.f) head.f = target + 1;
+  dropStored -= deleted;
+  // A deleted message may have held the newest timestamp, unless a message written now is newer.
+  if (newestWritten >= previousAt) delete head.x;
+  else if (deleted > 0) head.x = 1;
+  // The first stored seq: the oldest kept of the earlier ones, else the first written now.
+  if (deleted > 0 || stored === 0) head.f = deleted < stored ? oldestSeq(deleted) : (firstWritten ?? head.s + 1);
 
-  if (consumed > 0) state.la = Math.max(state.la, now);
+  state.la = Math.max(state.la, now);
   state.v = nextVersion();
   const sessionPut = sessionItem(key.userId, state);
   if (itemBytes(sessionPut) > SESSION_ITEM_MAX_BYTES) {
@@ -109,7 +132,17 @@ export function planAppendStep(ctx: AppendContext, previous: SessionState | unde
   }
   items.unshift({ Put: { TableName: tableName, Item: sessionPut, ...sessionCondition(previous) } });
   if (!previous) items.splice(1, 0, userUpsert(tableName, key.userId));
-  return { items, consumed, state, done: consumed === remaining.length && head.f > deleteUpTo };
+  return { items, consumed, state, done: consumed === remaining.length && dropStored === 0 };
+}
+
+/** Seqs between the first and the last stored one are missing: pruning deleted some in the middle. */
+export function hasGaps(head: AgentHead | undefined): boolean {
+  return head !== undefined && head.n > 0 && head.n < head.s - head.f + 1;
+}
+
+/** How many stored messages an append of `count` must trim. */
+export function toTrim(head: AgentHead | undefined, count: number, keepLast: number | undefined): number {
+  return keepLast === undefined || !head ? 0 : Math.max(0, Math.min(head.n, head.n + count - keepLast));
 }
 
 function messageItem(ctx: AppendContext, seq: number, order: number, m: EncodedMessage): Record<string, unknown> {

@@ -10,7 +10,7 @@ import type * as core from '../core/backend.js';
 import { compareIds } from '../core/validate.js';
 import { ConsecutiveRoleError, UnavailableError } from '../errors.js';
 import type { ConversationKey, DeleteResult, SessionSummary } from '../types.js';
-import { headOf, planAppendStep, type AppendContext } from './append-plan.js';
+import { hasGaps, headOf, planAppendStep, toTrim, type AppendContext } from './append-plan.js';
 import {
   nextVersion,
   readSessionItem,
@@ -47,6 +47,8 @@ export interface DynamoDbBackendConfig {
 
 /** Optimistic-concurrency rounds before a write gives up: several processes hammering one session. */
 const MAX_CONFLICTS = 100;
+/** The largest Query `Limit` we send (DynamoDB takes a 32-bit integer; larger means "all"). */
+const MAX_QUERY_LIMIT = 1_000_000;
 const MESSAGE_FIELDS = { '#q': 'q', '#r': 'r', '#c': 'c', '#ts': 'ts' };
 
 type Item = Record<string, unknown>;
@@ -92,9 +94,14 @@ export class DynamoDbBackend implements core.StorageBackend {
       let written = 0;
       for (let conflicts = 0; ; ) {
         // The role check belongs to the first transaction: it is redone whenever that one lost a race.
-        const work = remaining ?? firstMessages(request, headOf(state, key.agentId));
-        if (work.length === 0 && remaining === undefined) return 0;
-        const step = planAppendStep(ctx, state, work);
+        const work = remaining ?? (await this.#firstMessages(request, state));
+        // Every message skipped: the write still reached the session, so its last activity moves on.
+        if (work.length === 0 && remaining === undefined && (!state || state.la >= request.now)) return 0;
+        // Only a conversation that pruning left with gaps in seq needs its oldest seqs read to trim.
+        const head = headOf(state, key.agentId);
+        const trim = toTrim(head, work.length, request.keepLast);
+        const storedSeqs = trim > 0 && hasGaps(head) ? await this.#oldestSeqs(key, trim) : undefined;
+        const step = planAppendStep(ctx, state, work, storedSeqs);
         try {
           await retrying('appending to DynamoDB', () => this.#doc.send(new TransactWriteCommand({ TransactItems: step.items as never })));
         } catch (error) {
@@ -253,6 +260,41 @@ export class DynamoDbBackend implements core.StorageBackend {
     return run;
   }
 
+  /**
+   * The batch after the consecutive-role check against the conversation's last LIVE message: an
+   * expired one is invisible, so it cannot make a new one a repeat. The head's role is the last
+   * stored message's; only when some stored message may have expired (its oldest timestamp is below
+   * the cutoff) does one Query look for the newest live one.
+   */
+  async #firstMessages(request: core.AppendRequest, state: SessionState | undefined): Promise<readonly core.EncodedMessage[]> {
+    const head = headOf(state, request.key.agentId);
+    const first = request.messages[0]!;
+    if (request.policy === 'keep' || !head || head.n === 0) return request.messages;
+    let last: core.RawMessage['role'] | undefined = head.r;
+    if (request.cutoff !== undefined && head.lo < request.cutoff) {
+      const [newest] = await this.readPage(request.key, { order: 'newest', afterSeq: undefined, limit: 1, cutoff: request.cutoff });
+      last = newest?.role;
+    }
+    if (last !== first.role) return request.messages;
+    if (request.policy === 'throw') throw new ConsecutiveRoleError(last);
+    return request.messages.slice(1);
+  }
+
+  /** The seqs of a conversation's `count` oldest stored messages, ascending. */
+  async #oldestSeqs(key: ConversationKey, count: number): Promise<number[]> {
+    const items = await this.#query(
+      {
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+        ExpressionAttributeNames: { '#pk': ATTR.pk, '#sk': ATTR.sk, '#q': 'q' },
+        ExpressionAttributeValues: { ':pk': messagesPk(key.userId, key.sessionId), ':prefix': conversationPrefix(key.agentId) },
+        ProjectionExpression: '#q',
+      },
+      count,
+      undefined,
+    );
+    return items.map((item) => item.q as number);
+  }
+
   async #readSession(userId: string, sessionId: string): Promise<SessionState | undefined> {
     const [session] = await this.#get([sessionKey(userId, sessionId)]);
     return session ? readSessionItem(session) : undefined;
@@ -286,7 +328,9 @@ export class DynamoDbBackend implements core.StorageBackend {
       query.ExpressionAttributeValues = { ...query.ExpressionAttributeValues, ':cutoff': cutoff };
     }
     const out: Item[] = [];
-    for await (const page of paginateQuery({ client: this.#doc, pageSize: limit }, query)) {
+    // DynamoDB's Limit is a 32-bit integer: a huge window (up to 2^53 - 1) reads whole 1 MB pages instead.
+    const pageSize = limit !== undefined && limit <= MAX_QUERY_LIMIT ? limit : undefined;
+    for await (const page of paginateQuery({ client: this.#doc, pageSize }, query)) {
       for (const item of page.Items ?? []) {
         out.push(item);
         if (limit !== undefined && out.length >= limit) return out;
@@ -314,12 +358,12 @@ export class DynamoDbBackend implements core.StorageBackend {
     return this.#query(
       {
         KeyConditionExpression: agentId === undefined ? '#pk = :pk' : '#pk = :pk AND begins_with(#sk, :prefix)',
-        ExpressionAttributeNames: { '#pk': ATTR.pk, '#sk': ATTR.sk, '#q': 'q', '#ts': 'ts' },
+        ExpressionAttributeNames: { '#pk': ATTR.pk, '#sk': ATTR.sk, '#q': 'q', '#r': 'r', '#ts': 'ts' },
         ExpressionAttributeValues: {
           ':pk': messagesPk(userId, sessionId),
           ...(agentId === undefined ? {} : { ':prefix': conversationPrefix(agentId) }),
         },
-        ProjectionExpression: '#pk, #sk, #q, #ts',
+        ProjectionExpression: '#pk, #sk, #q, #r, #ts',
       },
       undefined,
       undefined,
@@ -338,18 +382,21 @@ export class DynamoDbBackend implements core.StorageBackend {
       for (let conflicts = 0; ; ) {
         const [session, user] = await this.#get([sessionKey(userId, sessionId), userKey(userId)]);
         const state = session && readSessionItem(session);
-        if (!state || (agentId !== undefined && !headOf(state, agentId))) return { messages, sessions: 0 };
+        if (!state) return { messages, sessions: 0 };
+        const others = state.ag.filter((h) => h.a !== agentId);
+        // The session goes with its last stored message, also when pruning emptied the other conversations.
+        const wholeSession = agentId === undefined || others.every((h) => h.n === 0);
+        if (!wholeSession && !headOf(state, agentId)) return { messages, sessions: 0 };
         const keys = await this.#messageKeys(userId, sessionId, agentId);
         await deleteKeys(this.#doc, this.#table, keys.map((k) => ({ [ATTR.pk]: k[ATTR.pk] as string, [ATTR.sk]: k[ATTR.sk] as string })));
         messages += keys.length;
-        const wholeSession = agentId === undefined || state.ag.length === 1;
         const items: Item[] = wholeSession
           ? [{ Delete: { TableName: this.#table, Key: sessionKey(userId, sessionId), ...sessionCondition(state) } }]
           : [
               {
                 Put: {
                   TableName: this.#table,
-                  Item: sessionItem(userId, { ...state, v: nextVersion(), ag: state.ag.filter((h) => h.a !== agentId) }),
+                  Item: sessionItem(userId, { ...state, v: nextVersion(), ag: others }),
                   ...sessionCondition(state),
                 },
               },
@@ -368,7 +415,9 @@ export class DynamoDbBackend implements core.StorageBackend {
 
   /**
    * Retention over one stored session: reads every message's seq and timestamp, deletes the expired
-   * and those beyond keepLast, and rewrites the heads' counts and bounds from what is left.
+   * and those beyond keepLast, and rewrites the heads from what is left: the last kept message's seq
+   * and role (a new message follows the last STORED one), counts and bounds. A conversation left
+   * without messages loses its head, so it numbers from 1 again; the session itself stays.
    */
   #pruneSession(userId: string, sessionId: string, request: core.PruneRequest): Promise<number> {
     return this.#serial(userId, sessionId, async () => {
@@ -378,23 +427,20 @@ export class DynamoDbBackend implements core.StorageBackend {
         if (!state) return removed;
         const all = await this.#messageKeys(userId, sessionId, undefined);
         const doomed: Key[] = [];
-        const heads: AgentHead[] = state.ag.map((head) => {
+        const heads: AgentHead[] = state.ag.flatMap((head) => {
           const prefix = conversationPrefix(head.a);
           const mine = all.filter((m) => (m[ATTR.sk] as string).startsWith(prefix)).sort((x, y) => (x.q as number) - (y.q as number));
           let live = request.cutoff === undefined ? mine : mine.filter((m) => (m.ts as number) >= request.cutoff!);
           if (request.keepLast !== undefined && live.length > request.keepLast) live = live.slice(live.length - request.keepLast);
           const keep = new Set(live);
           for (const m of mine) if (!keep.has(m)) doomed.push({ [ATTR.pk]: m[ATTR.pk] as string, [ATTR.sk]: m[ATTR.sk] as string });
+          if (live.length === 0) return [];
           const times = live.map((m) => m.ts as number);
-          return {
-            ...head,
-            n: live.length,
-            at: times.length ? Math.max(...times) : 0,
-            lo: times.length ? Math.min(...times) : Number.MAX_SAFE_INTEGER,
-            f: live.length ? (live[0]!.q as number) : head.s + 1,
-          };
+          const last = live[live.length - 1]!;
+          const { x: _inexact, ...exact } = head;
+          return [{ ...exact, s: last.q as number, r: last.r as AgentHead['r'], n: live.length, at: Math.max(...times), lo: Math.min(...times), f: live[0]!.q as number }];
         });
-        if (doomed.length === 0 && heads.every((h, i) => sameHead(h, state.ag[i]!))) return removed;
+        if (doomed.length === 0 && heads.length === state.ag.length && heads.every((h, i) => sameHead(h, state.ag[i]!))) return removed;
         await deleteKeys(this.#doc, this.#table, doomed);
         removed += doomed.length;
         try {
@@ -419,8 +465,9 @@ export class DynamoDbBackend implements core.StorageBackend {
   async #summary(userId: string, state: SessionState, cutoff: number | undefined): Promise<SessionSummary> {
     const agents = await Promise.all(
       [...state.ag].sort((x, y) => compareIds(x.a, y.a)).map(async (head) => {
-        // A head's counts are exact while none of its messages can have expired.
-        if (cutoff === undefined || head.n === 0 || head.lo >= cutoff) return { agentId: head.a, messageCount: head.n, lastMessageAt: head.at };
+        // A head's counts are exact while none of its messages can have expired, and its newest
+        // timestamp unless retention deleted a message that may have held it (x).
+        if (!head.x && (cutoff === undefined || head.n === 0 || head.lo >= cutoff)) return { agentId: head.a, messageCount: head.n, lastMessageAt: head.at };
         const live = await this.#query(
           {
             KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
@@ -445,17 +492,8 @@ export class DynamoDbBackend implements core.StorageBackend {
   }
 }
 
-/** The batch after the consecutive-role check against the stored last message. */
-function firstMessages(request: core.AppendRequest, head: AgentHead | undefined): readonly core.EncodedMessage[] {
-  const first = request.messages[0]!;
-  // A conversation whose every message was pruned has no last role, as in the other backends.
-  if (request.policy === 'keep' || !head || head.n === 0 || head.r !== first.role) return request.messages;
-  if (request.policy === 'throw') throw new ConsecutiveRoleError(head.r);
-  return request.messages.slice(1);
-}
-
 function sameHead(a: AgentHead, b: AgentHead): boolean {
-  return a.n === b.n && a.at === b.at && a.lo === b.lo && a.f === b.f;
+  return a.a === b.a && a.s === b.s && a.r === b.r && a.n === b.n && a.at === b.at && a.lo === b.lo && a.f === b.f && a.x === b.x;
 }
 
 function toRawMessage(item: Item): core.RawMessage {

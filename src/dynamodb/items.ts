@@ -30,8 +30,13 @@ export interface AgentHead {
   /** Latest and earliest timestamp among the messages written (bounds for the TTL cutoff). */
   at: number;
   lo: number;
-  /** Every seq below f has been deleted by retention. */
+  /** The oldest stored seq (every seq below f has been deleted). */
   f: number;
+  /**
+   * Set when `at` may be above the newest stored timestamp: retention deleted messages while the
+   * newly written ones were older than `at`. Listing then reads the timestamps (see #summary).
+   */
+  x?: 1;
 }
 
 /**

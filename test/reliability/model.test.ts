@@ -67,6 +67,29 @@ export const regressions: Array<{ title: string; scenario: Scenario }> = [
       ],
     },
   },
+  {
+    title: 'lastMessageAt follows the stored messages when maxMessages deleted the newest timestamp',
+    scenario: {
+      config: { policy: 'skip', maxMessages: 1 },
+      ops: [
+        { op: 'save', u: 'u1', s: 's1', a: 'a1', messages: [{ role: 'user', shape: 'text' }], batch: true },
+        { op: 'save', u: 'u1', s: 's1', a: 'a1', messages: [{ role: 'assistant', shape: 'text', at: -1 }], batch: true },
+        { op: 'sessions', u: 'u1', limit: 1 },
+      ],
+    },
+  },
+  {
+    title: 'a write whose every message is skipped still moves the session\'s last activity',
+    scenario: {
+      config: { policy: 'skip' },
+      ops: [
+        { op: 'save', u: 'u1', s: 's1', a: 'a1', messages: [{ role: 'user', shape: 'text' }], batch: false },
+        { op: 'tick', ms: 1 },
+        { op: 'save', u: 'u1', s: 's1', a: 'a1', messages: [{ role: 'user', shape: 'text' }], batch: false },
+        { op: 'sessions', u: 'u1', limit: 1 },
+      ],
+    },
+  },
 ];
 
 const RUNS: Record<string, number> = { memory: 200 };

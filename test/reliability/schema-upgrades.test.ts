@@ -180,11 +180,13 @@ for (const [driver, open] of openers) {
 const ROUNDS = 8;
 for (const backend of sharedBackends) {
   test(`${backend.label}: two processes opening one new database at once both migrate and work (${ROUNDS} rounds)`, async (t) => {
-    const children = ['first', 'second'].map((name) => startChild('opener', [name]));
+    // The first database is created before the children start: they need its environment (credentials).
+    let database = await backend.create();
+    const children = ['first', 'second'].map((name) => startChild('opener', [name], database.env));
     try {
       await Promise.all(children.map((c) => c.next('ready')));
       for (let round = 0; round < ROUNDS; round++) {
-        const database = await backend.create();
+        if (round > 0) database = await backend.create();
         for (const c of children) c.send(database.url);
         const results = await Promise.all(children.map((c) => c.next(`done-${round}`)));
         t.deepEqual(results.map((r) => r.error ?? r.read), [1, 1], `round ${round}: both processes opened, wrote and read`);
