@@ -15,6 +15,7 @@ import { BetterSqlite3Driver } from './better-sqlite3-driver.js';
 import { DEFAULT_RETRY, LibsqlDriver } from './libsql-driver.js';
 import { assertMigrated, isMigrated, migrationsFolder } from './migrations.js';
 import { SqlBackend } from './sql-backend.js';
+import { enableWal } from './queries.js';
 import { redact } from '../redact.js';
 
 export { redact };
@@ -62,8 +63,13 @@ export class SqlChatStorage extends ChatStore {
     let database: Database.Database;
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      database = new Database(path, { timeout: busyTimeoutMs ?? 5000 });
-      database.pragma('journal_mode = WAL');
+      const timeout = busyTimeoutMs ?? 5000;
+      database = new Database(path, { timeout });
+      const db = database;
+      // Switching a new file to WAL needs an exclusive lock; when two processes open it at once,
+      // SQLite refuses one with SQLITE_BUSY at once instead of calling the busy handler (both hold a
+      // shared lock, so waiting could deadlock). Retrying within the busy timeout is safe.
+      retryWhileBusy(Date.now() + timeout, () => db.pragma('journal_mode = WAL'));
       // NORMAL in WAL mode is durable against application crashes; a power cut may lose the last
       // commits but never corrupts the file.
       database.pragma('synchronous = NORMAL');
@@ -107,10 +113,7 @@ export class SqlChatStorage extends ChatStore {
         ...(local ? {} : { fetch: fetchWithTimeout(timeoutMs) }),
         ...(file ? { concurrency: 1 } : {}),
       });
-      if (file) {
-        await client.execute('PRAGMA journal_mode = WAL');
-        await configureLocalConnection(client);
-      }
+      if (file) await configureLocalConnection(client);
     } catch (error) {
       throw new UnavailableError(`cannot open the libSQL database ${redact(url)}`, error);
     }
@@ -121,6 +124,9 @@ export class SqlChatStorage extends ChatStore {
     );
     const db = drizzleLibsql({ client, schema });
     try {
+      // Through the driver: when another process is switching the same new file to WAL, SQLite
+      // answers SQLITE_BUSY at once, and the driver retries that on fresh connections.
+      if (file) await driver.run({ query: enableWal, values: {} });
       if (migrate ?? local) await migrateOnce(driver, () => migrateLibsql(db, { migrationsFolder }));
       else await assertMigrated(driver, redact(url));
       return new SqlChatStorage(new SqlBackend(driver, maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES), db, storeOptions);
@@ -159,4 +165,19 @@ async function migrateOnce(driver: BetterSqlite3Driver | LibsqlDriver, migrate: 
 /** @libsql/client has no request timeout of its own for remote URLs; its `fetch` hook takes one. */
 function fetchWithTimeout(ms: number): (request: Request) => Promise<Response> {
   return (request) => fetch(request, { signal: AbortSignal.timeout(ms) });
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+function retryWhileBusy<T>(deadline: number, operation: () => T): T {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return operation();
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw error;
+      // Synchronous, like the driver; jittered so two openers do not collide in step.
+      Atomics.wait(sleeper, 0, 0, Math.random() * Math.min(100, 5 * 2 ** attempt));
+    }
+  }
 }

@@ -171,6 +171,8 @@ export const pruneBeyondLimit = compile(sql`
       SELECT pk, row_number() OVER (PARTITION BY session_pk, agent_pk ORDER BY seq DESC) AS rank FROM ${messages}
     ) WHERE rank > ${p('keepLast')})`);
 
+export const enableWal = compile(sql`PRAGMA journal_mode = WAL`);
+
 export const latestMigration = compile(
   sql`SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1`,
 );
