@@ -74,11 +74,18 @@ export class MemoryBackend implements StorageBackend {
   async readSession(userId: string, sessionId: string, cutoff: number | undefined): Promise<RawSessionMessage[]> {
     const session = this.#users.get(userId)?.get(sessionId);
     if (!session) return [];
-    const rows: Array<RawSessionMessage & { order: number }> = [];
-    for (const [agentId, conversation] of session.conversations) {
-      for (const m of conversation.messages) if (live(m, cutoff)) rows.push({ ...m, agentId });
+    // Each conversation is already in write order: merge them by `order` rather than sort the session.
+    const lanes = [...session.conversations].map(([agentId, c]) => ({ agentId, messages: c.messages, next: 0 }));
+    const rows: RawSessionMessage[] = [];
+    for (;;) {
+      let lane: (typeof lanes)[number] | undefined;
+      for (const l of lanes) {
+        if (l.next < l.messages.length && (!lane || l.messages[l.next]!.order < lane.messages[lane.next]!.order)) lane = l;
+      }
+      if (!lane) return rows;
+      const m = lane.messages[lane.next++]!;
+      if (live(m, cutoff)) rows.push({ seq: m.seq, role: m.role, json: m.json, timestamp: m.timestamp, agentId: lane.agentId });
     }
-    return rows.sort((a, b) => a.order - b.order).map(({ order: _order, ...row }) => row);
   }
 
   async listSessions(userId: string, request: ListRequest): Promise<SessionSummary[]> {

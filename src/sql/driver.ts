@@ -43,6 +43,17 @@ export function compile(query: SQL): CompiledQuery {
   return { sql, params };
 }
 
+/** SQLITE_BUSY and its extended codes, as both drivers report them in `code`. */
+export function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+/** Jittered, capped back-off before retrying a busy database, so retrying processes do not collide in step. */
+export function busyBackoffMs(attempt: number): number {
+  return Math.random() * Math.min(100, 5 * 2 ** attempt);
+}
+
 export function bind(statement: Statement): unknown[] {
   return fillPlaceholders(statement.query.params as unknown[], statement.values);
 }

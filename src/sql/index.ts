@@ -15,6 +15,7 @@ import { BetterSqlite3Driver } from './better-sqlite3-driver.js';
 import { DEFAULT_RETRY, LibsqlDriver } from './libsql-driver.js';
 import { assertMigrated, isMigrated, migrationsFolder } from './migrations.js';
 import { SqlBackend } from './sql-backend.js';
+import { busyBackoffMs, isBusy } from './driver.js';
 import { enableWal } from './queries.js';
 import { redact } from '../redact.js';
 
@@ -174,10 +175,9 @@ function retryWhileBusy<T>(deadline: number, operation: () => T): T {
     try {
       return operation();
     } catch (error) {
-      const code = (error as { code?: unknown } | null)?.code;
-      if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw error;
-      // Synchronous, like the driver; jittered so two openers do not collide in step.
-      Atomics.wait(sleeper, 0, 0, Math.random() * Math.min(100, 5 * 2 ** attempt));
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+      // Synchronous, like better-sqlite3 itself.
+      Atomics.wait(sleeper, 0, 0, busyBackoffMs(attempt));
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { Client, InArgs, InValue, ResultSet } from '@libsql/client';
 import { UnauthorizedError, UnavailableError } from '../errors.js';
-import { bind, type SqlDriver, type Statement, type StatementResult, type Row } from './driver.js';
+import { bind, busyBackoffMs, isBusy, type SqlDriver, type Statement, type StatementResult, type Row } from './driver.js';
 
 /** How a remote libSQL driver retries reads that failed in transit. */
 export interface RetryPolicy {
@@ -116,19 +116,13 @@ export class LibsqlDriver implements SqlDriver {
           await this.#client.reconnect();
           await local.onReconnect?.(this.#client);
           if (Date.now() >= deadline) throw error;
-          // Jittered back-off so retrying processes do not collide in step.
-          await delay(Math.random() * Math.min(100, 5 * 2 ** attempt));
+          await delay(busyBackoffMs(attempt));
         }
       }
     });
     this.#queue = result;
     return result;
   }
-}
-
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 
 type Failure = 'auth' | 'transport' | 'sql';

@@ -68,7 +68,11 @@ export class SqlBackend implements StorageBackend {
       query: q.readSession,
       values: { userId, sessionId, cutoff: cutoff ?? q.NO_CUTOFF },
     });
-    return rows.map((row) => ({ ...toRawMessage(row), agentId: row.agent_id as string }));
+    return rows.map((row) => {
+      const message = toRawMessage(row) as RawSessionMessage;
+      message.agentId = row.agent_id as string;
+      return message;
+    });
   }
 
   async listSessions(userId: string, request: ListRequest): Promise<SessionSummary[]> {
