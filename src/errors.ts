@@ -9,7 +9,9 @@ export type ErrorCode =
   | 'CLOSED'
   | 'UNAVAILABLE'
   | 'UNAUTHORIZED'
-  | 'NOT_MIGRATED';
+  | 'NOT_MIGRATED'
+  | 'CONFLICT'
+  | 'NOT_FOUND';
 
 export class ConvostoreError extends Error {
   readonly code: ErrorCode;
@@ -39,6 +41,24 @@ export class ConsecutiveRoleError extends ValidationError {
   }
 }
 
+/**
+ * What is stored disagrees with the write: a message id already held with other content or role or
+ * by another agent, `expectLastIds` that no longer match, a fork onto an existing session. Nothing
+ * of the call was written; re-read and decide.
+ */
+export class ConflictError extends ConvostoreError {
+  constructor(message: string) {
+    super('CONFLICT', message);
+  }
+}
+
+/** A message or session the call names does not exist (a read of one answers `null` instead). */
+export class NotFoundError extends ConvostoreError {
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
+}
+
 /** A message whose serialised content exceeds the backend's limit. Nothing of it was written. */
 export class TooLargeError extends ConvostoreError {
   readonly size: number;
@@ -47,7 +67,7 @@ export class TooLargeError extends ConvostoreError {
   constructor(size: number, limit: number, backend: string) {
     super(
       'TOO_LARGE',
-      `message content is ${size} bytes as JSON; the ${backend} backend accepts at most ${limit} bytes per message`,
+      `message content and metadata are ${size} bytes as JSON; the ${backend} backend accepts at most ${limit} bytes per message`,
     );
     this.size = size;
     this.limit = limit;

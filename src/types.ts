@@ -1,27 +1,46 @@
-/** Agent Squad's `ParticipantRole` values. */
-export type Role = 'user' | 'assistant';
+/**
+ * Agent Squad's `ParticipantRole` values, and the `system` and `tool` roles of today's frameworks.
+ * Only `user` and `assistant` are subject to the consecutive-role rule.
+ */
+export type Role = 'user' | 'assistant' | 'system' | 'tool';
 
 /** A content block: a plain JSON object such as `{ text }`, `{ image }` or `{ toolUse }`. */
 export type ContentBlock = { [key: string]: JsonValue };
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/** Per-message or per-session metadata: a plain JSON object (token usage, model id, a framework's own fields). */
+export type Metadata = { [key: string]: JsonValue };
 
-/** Agent Squad's `ConversationMessage`. */
+/** Agent Squad's `ConversationMessage` (its roles are `user` and `assistant`; v2 adds `system`, `tool`). */
 export interface ConversationMessage {
   role: Role;
   content: ContentBlock[];
 }
 
-/** What callers may pass in: string content becomes `[{ text }]`; a timestamp is kept when given. */
+/**
+ * What callers may pass in: string content becomes `[{ text }]`; a timestamp is kept when given; an
+ * id is made on the client (a UUIDv7) when not given.
+ */
 export interface MessageInput {
+  /** Unique within the session (across its agents); the same rules as other ids. */
+  id?: string;
   role: Role | string;
   content: ContentBlock[] | string;
   timestamp?: number | Date;
+  metadata?: Metadata;
 }
 
-/** A message as stored: its write position in the conversation and its timestamp (epoch ms). */
+/** A message as stored: its id, write position in the conversation and timestamp (epoch ms). */
 export interface StoredMessage extends ConversationMessage {
+  id: string;
   seq: number;
   timestamp: number;
+  /** Absent when the message has none. */
+  metadata?: Metadata;
+}
+
+/** A stored message read across a session's agents (`fetchSessionPage`, `getMessage`). */
+export interface SessionMessage extends StoredMessage {
+  agentId: string;
 }
 
 export interface ConversationKey {
@@ -39,6 +58,14 @@ export interface PageOptions {
   order?: PageOrder;
   /** The `nextCursor` of the previous page. */
   cursor?: string;
+}
+
+export interface SessionPageOptions extends PageOptions {
+  /**
+   * A message id of the session: the page starts right after it in the given order (jump to a
+   * message, scroll both ways, poll for new messages). Not with `cursor`. Unknown id: NotFoundError.
+   */
+  after?: string;
 }
 
 export interface Page<T> {
@@ -60,6 +87,75 @@ export interface SessionSummary {
   messageCount: number;
   /** Agents with at least one live message, by agentId. */
   agents: AgentSummary[];
+  /** Absent when the session has none. */
+  title?: string;
+  /** Absent when the session has none. */
+  metadata?: Metadata;
+}
+
+export interface UpsertOptions {
+  /** The consecutive-role policy for this call; default the store's. */
+  consecutiveRoles?: ConsecutiveRolePolicy;
+  /** Messages of this conversation to remove first (unknown ids are ignored). */
+  deleteIds?: string[];
+  /**
+   * The conversation's newest stored messages must be exactly these ids, oldest first (`[]`: it is
+   * empty), else ConflictError and nothing is written.
+   */
+  expectLastIds?: string[];
+}
+
+export interface MessageUpdate {
+  content?: ContentBlock[] | string;
+  /** Replaces the metadata whole; `null` removes it. */
+  metadata?: Metadata | null;
+}
+
+export interface TruncateOptions {
+  /** Remove the message itself too; default false. */
+  inclusive?: boolean;
+}
+
+export interface SessionUpdate {
+  /** Replaces the title; `null` removes it. */
+  title?: string | null;
+  /** Merged key by key into the stored metadata; a key set to `null` is removed. */
+  metadata?: { [key: string]: JsonValue };
+}
+
+export interface ForkOptions {
+  /** Copy up to and including this message (by session write order); default everything. */
+  upToMessageId?: string;
+  /** The fork's title; default the source's. */
+  title?: string;
+}
+
+/** A message for `importSession`: everything a copy of a stored message carries. */
+export interface ImportMessage {
+  agentId: string;
+  id: string;
+  role: Role;
+  content: ContentBlock[] | string;
+  timestamp: number;
+  metadata?: Metadata;
+}
+
+export interface ImportSessionInput {
+  /** Set when the import creates the session; default the first message's timestamp, else now. */
+  createdAt?: number;
+  /** The session's last activity afterwards is at least this; default the newest message's timestamp. */
+  lastActivityAt?: number;
+  title?: string;
+  metadata?: Metadata;
+  /** In the session's write order; appended after what is stored, consecutive roles kept as they are. */
+  messages: ImportMessage[];
+}
+
+export interface ImportResult {
+  /** Messages written. */
+  imported: number;
+  /** Messages whose id was already stored identically (a resumed import): not written again. */
+  unchanged: number;
 }
 
 export interface ListSessionsOptions {
@@ -129,4 +225,27 @@ export interface ChatStorage {
   /** Applies the retention policy to everything stored; returns how many messages were removed. */
   prune(): Promise<number>;
   close(): Promise<void>;
+
+  // Version 2: ids, edits, titles, forks (docs/contract.md).
+  getMessage(userId: string, sessionId: string, messageId: string): Promise<SessionMessage | null>;
+  updateMessage(userId: string, sessionId: string, messageId: string, update: MessageUpdate): Promise<SessionMessage>;
+  upsertMessages(
+    userId: string,
+    sessionId: string,
+    agentId: string,
+    messages: MessageInput[],
+    options?: UpsertOptions,
+  ): Promise<StoredMessage[]>;
+  deleteMessages(userId: string, sessionId: string, messageIds: string[]): Promise<number>;
+  truncateAfter(userId: string, sessionId: string, messageId: string, options?: TruncateOptions): Promise<number>;
+  fetchSessionPage(userId: string, sessionId: string, options?: SessionPageOptions): Promise<Page<SessionMessage>>;
+  getSession(userId: string, sessionId: string): Promise<SessionSummary | null>;
+  updateSession(userId: string, sessionId: string, update: SessionUpdate): Promise<SessionSummary>;
+  forkSession(userId: string, fromSessionId: string, toSessionId: string, options?: ForkOptions): Promise<SessionSummary>;
+  /**
+   * Writes a session as a copy holds it (export/import, copy between backends): explicit ids,
+   * timestamps, write order across agents, title and metadata. Idempotent by id, so an interrupted
+   * import can be run again; call it several times with consecutive chunks of a large session.
+   */
+  importSession(userId: string, sessionId: string, input: ImportSessionInput): Promise<ImportResult>;
 }

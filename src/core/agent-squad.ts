@@ -5,22 +5,28 @@ import type { EncodedMessage } from './backend.js';
 /**
  * Agent Squad's rules, kept once for every backend.
  *
- * Within a batch, a message with the same role as the one before it is dropped (`skip`) or refused
- * (`throw`). Only the batch's first message still has to be compared with what is stored, which the
- * backend does atomically with the write.
+ * Within a batch, a `user` or `assistant` message with the same role as the one before it (of any
+ * role) is dropped (`skip`) or refused (`throw`); `system` and `tool` messages never repeat. Only the
+ * batch's first appended message still has to be compared with what is stored, which the backend
+ * does atomically with the write.
  */
 export function collapseConsecutive(messages: EncodedMessage[], policy: ConsecutiveRolePolicy): EncodedMessage[] {
   if (policy === 'keep') return messages;
   const kept: EncodedMessage[] = [];
   for (const message of messages) {
     const previous = kept[kept.length - 1];
-    if (previous?.role === message.role) {
+    if (previous && repeats(previous.role, message.role)) {
       if (policy === 'throw') throw new ConsecutiveRoleError(message.role);
       continue;
     }
     kept.push(message);
   }
   return kept;
+}
+
+/** True when `next` following `last` is a consecutive repeat under Agent Squad's rule (v2: user/assistant only). */
+export function repeats(last: string | undefined, next: string): boolean {
+  return last === next && (next === 'user' || next === 'assistant');
 }
 
 /**

@@ -1,20 +1,48 @@
-import type { ConsecutiveRolePolicy, ConversationKey, DeleteResult, PageOrder, Role, SessionSummary } from '../types.js';
+import type {
+  ConsecutiveRolePolicy,
+  ConversationKey,
+  DeleteResult,
+  JsonValue,
+  PageOrder,
+  Role,
+  SessionSummary,
+} from '../types.js';
 
 /**
  * The narrow interface a backend implements. Everything that is the same for every backend —
- * validation, Agent Squad's rules, windows, cursors, error wrapping — lives in `ChatStore` and
+ * validation, Agent Squad's rules, ids, windows, cursors, error wrapping — lives in `ChatStore` and
  * reaches a backend already checked, so a backend only stores and fetches.
+ *
+ * Refusals that depend on stored state (a conflict, an unknown id, a repeated role under `throw`)
+ * must be decided atomically with the write; a backend throws the contract's error itself
+ * (ConflictError, NotFoundError, ConsecutiveRoleError) and writes nothing.
  */
 export interface StorageBackend {
   /** Used in error messages: `sqlite`, `libsql`, `memory`, `dynamodb`. */
   readonly name: string;
-  /** Largest accepted message, in UTF-8 bytes of the content's JSON. */
+  /** Largest accepted message, in UTF-8 bytes of the JSON of its content plus that of its metadata. */
   readonly maxMessageBytes: number;
 
-  append(request: AppendRequest): Promise<AppendResult>;
+  /** saveChatMessage(s), upsertMessages and each conversation's part of importSession: one atomic write. */
+  write(request: WriteRequest): Promise<WriteResult>;
   readPage(key: ConversationKey, request: ReadRequest): Promise<RawMessage[]>;
-  /** A session's messages across its agents, in write order. */
-  readSession(userId: string, sessionId: string, cutoff: number | undefined): Promise<RawSessionMessage[]>;
+  /** A session's messages across its agents in write order; `null` when `afterId` is not in the session. */
+  readSession(userId: string, sessionId: string, request: SessionReadRequest): Promise<RawSessionMessage[] | null>;
+  getMessage(userId: string, sessionId: string, messageId: string, cutoff: number | undefined): Promise<RawSessionMessage | null>;
+  /**
+   * Replaces content and/or metadata in place; `null` when the id is not in the session (or expired).
+   * TooLargeError, nothing written, when the new content plus the resulting metadata (or the kept
+   * content plus the new metadata) exceeds `maxMessageBytes`.
+   */
+  updateMessage(userId: string, sessionId: string, messageId: string, update: MessageChange, cutoff: number | undefined): Promise<RawSessionMessage | null>;
+  /** Removes the session's messages with these ids (unknown ones ignored); returns how many. */
+  deleteMessages(userId: string, sessionId: string, messageIds: string[]): Promise<number>;
+  /** Removes what its conversation holds after the message (and it, when inclusive); `null`: unknown id. */
+  truncateAfter(userId: string, sessionId: string, messageId: string, inclusive: boolean): Promise<number | null>;
+  getSession(userId: string, sessionId: string, cutoff: number | undefined): Promise<SessionSummary | null>;
+  /** Creates the session when missing; never moves last activity backwards. */
+  updateSession(userId: string, sessionId: string, request: SessionChange): Promise<void>;
+  forkSession(userId: string, fromSessionId: string, toSessionId: string, request: ForkRequest): Promise<void>;
   listSessions(userId: string, request: ListRequest): Promise<SessionSummary[]>;
   /** User ids after `after` (exclusive) in UTF-8 byte order, at most `limit`. */
   listUsers(after: string | undefined, limit: number): Promise<string[]>;
@@ -25,37 +53,69 @@ export interface StorageBackend {
   close(): Promise<void>;
 }
 
-/** A validated message, its content already serialised once. */
+/** A validated message, its content (and metadata) already serialised once. */
 export interface EncodedMessage {
+  id: string;
   role: Role;
   json: string;
+  /** The metadata object as JSON text; undefined when the message has none. */
+  metadata: string | undefined;
   timestamp: number;
 }
 
-export interface AppendRequest {
+/**
+ * How a message whose id is already stored in the session is treated:
+ * - `append` (saveChatMessage(s), importSession): stored in this conversation with the same role,
+ *   content and metadata, it is a retry and is left alone; anything else is a ConflictError;
+ * - `upsert` (upsertMessages): stored in this conversation with the same role, its content and
+ *   metadata are replaced in place; another role or another agent is a ConflictError.
+ */
+export type WriteMode = 'append' | 'upsert';
+
+export interface WriteRequest {
   key: ConversationKey;
-  /** Non-empty. Under `skip` and `throw` the roles already alternate within the batch. */
-  messages: EncodedMessage[];
   /**
-   * How the first message meets the last live stored one (timestamp >= cutoff: an expired message is
-   * invisible, so it cannot make a new one a repeat): `skip` drops it when the roles match, `throw`
-   * refuses the whole batch with ConsecutiveRoleError, `keep` appends regardless. The check and the
-   * append must be one atomic step, or two concurrent writers could both pass it.
+   * May be empty (an upsert that only deletes). Ids are distinct. Under `skip` and `throw` the
+   * user/assistant roles already alternate within the batch.
+   */
+  messages: EncodedMessage[];
+  mode: WriteMode;
+  /**
+   * How the first message to be appended (its id not yet in the session) meets the conversation's
+   * last live stored message (timestamp >= cutoff), when both are `user` or both `assistant`: `skip`
+   * drops it, `throw` refuses the whole write with ConsecutiveRoleError, `keep` appends it. `system`
+   * and `tool` messages never repeat. The check and the write must be one atomic step.
    */
   policy: ConsecutiveRolePolicy;
-  /** Clock time of the write, for the session's last activity. */
+  /** upsertMessages: ids of this conversation to remove before anything else is written. */
+  deleteIds: string[] | undefined;
+  /** upsertMessages: the conversation's newest live ids, oldest first, or ConflictError. Checked first. */
+  expectLastIds: string[] | undefined;
+  /** Clock time of the write: the session's last activity becomes at least this. */
   now: number;
+  /** The session's createdAt when this write creates it; default `now`. */
+  createdAt?: number;
   /** Retention: delete all but the newest `keepLast` messages of the conversation, in the same step. */
   keepLast: number | undefined;
-  /** Newest messages to return after the append; undefined returns all. */
+  /** Newest messages to return after the write; undefined returns all; 0 reads nothing. */
   window: number | undefined;
   /** Messages with a timestamp below this are expired and not returned. */
   cutoff: number | undefined;
 }
 
-export interface AppendResult {
+export interface WriteResult {
+  /** Messages appended (new ids). */
   appended: number;
-  /** The window after the append, oldest first. */
+  /** Messages replaced in place (`upsert`). */
+  replaced: number;
+  /** Messages whose id was already stored identically (`append`): a retry, nothing written. */
+  unchanged: number;
+  /**
+   * The batch's messages as stored afterwards, in batch order; a message skipped under the
+   * consecutive-role rule is absent.
+   */
+  stored: RawMessage[];
+  /** The window after the write, oldest first. */
   window: RawMessage[];
 }
 
@@ -66,6 +126,46 @@ export interface ReadRequest {
   /** undefined reads to the end. */
   limit: number | undefined;
   cutoff: number | undefined;
+}
+
+export interface SessionReadRequest {
+  order: PageOrder;
+  /** Exclusive bound on `position` (a cursor). */
+  afterPosition: number | undefined;
+  /** Exclusive anchor: start right after this message id (in `order`). */
+  afterId: string | undefined;
+  /** undefined reads to the end. */
+  limit: number | undefined;
+  cutoff: number | undefined;
+}
+
+export interface MessageChange {
+  /** New content JSON, or undefined to keep it. */
+  json: string | undefined;
+  /** New metadata JSON, `null` to remove it, undefined to keep it. */
+  metadata: string | null | undefined;
+}
+
+export interface SessionChange {
+  /** undefined keeps the title, null removes it. */
+  title: string | null | undefined;
+  /** Top-level keys to set (JSON values) or remove (null); undefined changes nothing. */
+  metadata: { [key: string]: JsonValue } | undefined;
+  /** Creation time, when this call creates the session. */
+  now: number;
+  /** importSession: last activity becomes at least this. Updates by users never move it. */
+  activityAt?: number;
+}
+
+/**
+ * Copies a session atomically (NotFoundError when the source or `upToMessageId` is unknown,
+ * ConflictError when the target exists), keeping ids, roles, content, metadata, timestamps, seqs and
+ * write order; the fork is created at `now` and takes `title` when given, else the source's.
+ */
+export interface ForkRequest {
+  upToMessageId: string | undefined;
+  title: string | undefined;
+  now: number;
 }
 
 /** Sessions come most recent first: lastActivityAt descending, then sessionId descending. */
@@ -80,14 +180,19 @@ export interface PruneRequest {
   cutoff: number | undefined;
 }
 
-/** A stored message with its content still as JSON text; `ChatStore` decodes it once. */
+/** A stored message with its content and metadata still as JSON text; `ChatStore` decodes it once. */
 export interface RawMessage {
+  id: string;
   seq: number;
   role: Role;
   json: string;
+  /** JSON text; undefined (or null from SQL) when the message has none. */
+  metadata: string | null | undefined;
   timestamp: number;
 }
 
 export interface RawSessionMessage extends RawMessage {
   agentId: string;
+  /** The message's place in the session's write order (increasing; an opaque number for cursors). */
+  position: number;
 }

@@ -57,6 +57,15 @@ export function readMessageCursor(cursor: unknown, scope: readonly string[], ord
   return c.s;
 }
 
+/** A page of a session's messages across agents: the scope is (userId, sessionId), the bound a position. */
+export function sessionMessageCursor(userId: string, sessionId: string, order: PageOrder, position: number): string {
+  return messageCursor(['session', userId, sessionId], order, position);
+}
+
+export function readSessionMessageCursor(cursor: unknown, userId: string, sessionId: string, order: PageOrder): number {
+  return readMessageCursor(cursor, ['session', userId, sessionId], order);
+}
+
 export function sessionCursor(userId: string, lastActivityAt: number, sessionId: string): string {
   return encode({ v: VERSION, t: lastActivityAt, i: sessionId, h: digest([userId]) } satisfies SessionCursor);
 }

@@ -1,20 +1,27 @@
 import { ConvostoreError, ValidationError } from '../errors.js';
-import type { ContentBlock, ConversationKey, JsonValue, MessageInput, Role } from '../types.js';
+import type { ContentBlock, ConversationKey, JsonValue, MessageInput, Metadata, Role } from '../types.js';
 import type { EncodedMessage } from './backend.js';
+import type { IdGenerator } from './ids.js';
 
 export const MAX_ID_LENGTH = 256;
 /** Deeper content is refused rather than risking a stack overflow in JSON.stringify or a driver. */
 export const MAX_CONTENT_DEPTH = 128;
 export const MAX_PAGE_SIZE = 1000;
 export const DEFAULT_PAGE_SIZE = 50;
+/** Session titles: the same characters as ids, 1 to 1,000 UTF-16 units. */
+export const MAX_TITLE_LENGTH = 1000;
+/** Session metadata, in UTF-8 bytes of its JSON. */
+export const MAX_SESSION_METADATA_BYTES = 16 * 1024;
+/** Ids in one `deleteIds`, `expectLastIds` or `deleteMessages` call. */
+export const MAX_ID_LIST = 10_000;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-export function checkId(field: string, value: unknown): string {
+export function checkId(field: string, value: unknown, maxLength = MAX_ID_LENGTH): string {
   if (typeof value !== 'string') throw new ValidationError(field, `must be a string, got ${describe(value)}`);
   if (value.length === 0) throw new ValidationError(field, 'must not be empty');
-  if (value.length > MAX_ID_LENGTH) {
-    throw new ValidationError(field, `is ${value.length} UTF-16 units long; the limit is ${MAX_ID_LENGTH}`);
+  if (value.length > maxLength) {
+    throw new ValidationError(field, `is ${value.length} UTF-16 units long; the limit is ${maxLength}`);
   }
   if (value.includes('\0')) throw new ValidationError(field, 'must not contain a NUL character');
   if (LONE_SURROGATE.test(value)) throw new ValidationError(field, 'must not contain a lone surrogate');
@@ -29,39 +36,77 @@ export function checkKey(userId: unknown, sessionId: unknown, agentId: unknown):
   };
 }
 
+const ROLES: readonly Role[] = ['user', 'assistant', 'system', 'tool'];
+
 export function checkRole(field: string, value: unknown): Role {
-  if (value === 'user' || value === 'assistant') return value;
-  throw new ValidationError(field, `must be 'user' or 'assistant', got ${describe(value)}`);
+  if (ROLES.includes(value as Role)) return value as Role;
+  throw new ValidationError(field, `must be 'user', 'assistant', 'system' or 'tool', got ${describe(value)}`);
 }
 
 /**
- * Checks that content is plain JSON data and serialises it. Anything JSON.stringify would silently
- * change (NaN to null, a Date to a string, undefined in an array to null) is refused, so what is read
- * back is what was written. An object key whose value is undefined is dropped, as JSON does.
+ * Checks that a message is plain JSON data and serialises its content and metadata. Anything
+ * JSON.stringify would silently change (NaN to null, a Date to a string, undefined in an array to
+ * null) is refused, so what is read back is what was written. An object key whose value is
+ * undefined is dropped, as JSON does. A message without an id gets one from `newId`.
  */
-export function encodeMessage(field: string, input: unknown, clock: () => number): EncodedMessage {
-  return readInput(field, () => encode(field, input, clock));
+export function encodeMessage(field: string, input: unknown, clock: () => number, newId: IdGenerator): EncodedMessage {
+  return readInput(field, () => encode(field, input, clock, newId));
 }
 
-function encode(field: string, input: unknown, clock: () => number): EncodedMessage {
+function encode(field: string, input: unknown, clock: () => number, newId: IdGenerator): EncodedMessage {
   if (!isPlainObject(input)) throw new ValidationError(field, `must be a message object, got ${describe(input)}`);
-  const message = input as Partial<MessageInput>;
+  const message = { ...input } as Partial<MessageInput>;
+  const id = message.id === undefined ? newId() : checkId(`${field}.id`, message.id);
   const role = checkRole(`${field}.role`, message.role);
-  const content: unknown = typeof message.content === 'string' ? [{ text: message.content }] : message.content;
+  return {
+    id,
+    role,
+    json: encodeContent(`${field}.content`, message.content),
+    metadata: message.metadata === undefined ? undefined : encodeMetadata(`${field}.metadata`, message.metadata),
+    timestamp: message.timestamp === undefined ? checkClock(clock()) : checkTimestamp(`${field}.timestamp`, message.timestamp),
+  };
+}
+
+/** Content blocks (or a string, stored as `[{ text }]`) as JSON text. */
+export function encodeContent(field: string, value: unknown): string {
+  const content: unknown = typeof value === 'string' ? [{ text: value }] : value;
   if (!Array.isArray(content)) {
-    throw new ValidationError(`${field}.content`, `must be an array of content blocks or a string, got ${describe(content)}`);
+    throw new ValidationError(field, `must be an array of content blocks or a string, got ${describe(content)}`);
   }
   content.forEach((block, i) => {
     if (!isPlainObject(block)) {
-      throw new ValidationError(`${field}.content[${i}]`, `must be a plain object such as { text }, got ${describe(block)}`);
+      throw new ValidationError(`${field}[${i}]`, `must be a plain object such as { text }, got ${describe(block)}`);
     }
-    checkJson(`${field}.content[${i}]`, block, new Set(), 1);
+    checkJson(`${field}[${i}]`, block, new Set(), 1);
   });
-  return {
-    role,
-    json: JSON.stringify(content as ContentBlock[]),
-    timestamp: message.timestamp === undefined ? checkClock(clock()) : checkTimestamp(`${field}.timestamp`, message.timestamp),
-  };
+  return JSON.stringify(content as ContentBlock[]);
+}
+
+/** A metadata object (plain JSON object) as JSON text. */
+export function encodeMetadata(field: string, value: unknown): string {
+  return JSON.stringify(checkMetadata(field, value));
+}
+
+export function checkMetadata(field: string, value: unknown): Metadata {
+  if (!isPlainObject(value)) throw new ValidationError(field, `must be a plain JSON object, got ${describe(value)}`);
+  checkJson(field, value, new Set(), 1);
+  return value as Metadata;
+}
+
+/** A session title: the characters of an id, at most MAX_TITLE_LENGTH units. */
+export function checkTitle(field: string, value: unknown): string {
+  return checkId(field, value, MAX_TITLE_LENGTH);
+}
+
+/** A list of message ids (`deleteIds`, `expectLastIds`, `deleteMessages`). */
+export function checkIdList(field: string, value: unknown, { distinct = false } = {}): string[] {
+  return readInput(field, () => {
+    if (!Array.isArray(value)) throw new ValidationError(field, `must be an array of message ids, got ${describe(value)}`);
+    if (value.length > MAX_ID_LIST) throw new ValidationError(field, `holds ${value.length} ids; the limit is ${MAX_ID_LIST}`);
+    const ids = Array.from(value as unknown[], (id, i) => checkId(`${field}[${i}]`, id));
+    if (distinct && new Set(ids).size !== ids.length) throw new ValidationError(field, 'names the same id twice');
+    return ids;
+  });
 }
 
 function checkJson(path: string, value: unknown, ancestors: Set<object>, depth: number): asserts value is JsonValue {
@@ -99,7 +144,7 @@ function checkJson(path: string, value: unknown, ancestors: Set<object>, depth: 
   ancestors.delete(value);
 }
 
-function checkTimestamp(field: string, value: unknown): number {
+export function checkTimestamp(field: string, value: unknown): number {
   const ms = value instanceof Date ? value.getTime() : value;
   if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) {
     throw new ValidationError(field, `must be epoch milliseconds (a non-negative integer) or a valid Date, got ${describe(value)}`);
@@ -202,4 +247,19 @@ export function compareIds(a: string, b: string): number {
     return x - y;
   }
   return a.length - b.length;
+}
+
+/** UTF-8 length of a string (a lone surrogate counts 3, as its replacement character), without Buffer. */
+export function utf8Length(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // four bytes for the pair's two units
+      i++;
+    } else n += 2;
+  }
+  return n;
 }
