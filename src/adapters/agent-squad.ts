@@ -11,11 +11,12 @@ import type { OpenOptions } from '../open.js';
 import type { ConversationMessage, MessageInput, Role } from '../types.js';
 import { StoreSource } from './store-source.js';
 
-// Agent Squad's roles are a string enum whose values are convostore's roles, so messages pass through
-// unchanged. This fails to compile if either side ever gains a role the other lacks.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const rolesMatch: Same<`${ParticipantRole}`, Role> = true;
-void rolesMatch;
+// Agent Squad's roles are a string enum whose values are among convostore's roles (which add
+// `system` and `tool`), so its messages pass through unchanged. This fails to compile if Agent Squad
+// ever gains a role convostore lacks.
+type Within<A, B> = [A] extends [B] ? true : false;
+const rolesFit: Within<`${ParticipantRole}`, Role> = true;
+void rolesFit;
 
 /**
  * Agent Squad storage backed by convostore: SQLite, libSQL/Turso, DynamoDB or memory, chosen by the

@@ -1,26 +1,45 @@
-import { ConsecutiveRoleError } from '../errors.js';
-import { compareIds } from '../core/validate.js';
-import type { ConversationKey, DeleteResult, SessionSummary } from '../types.js';
-import type { AppendRequest, AppendResult, ListRequest, PruneRequest, RawMessage, RawSessionMessage, ReadRequest, StorageBackend } from '../core/backend.js';
+import { repeats } from '../core/agent-squad.js';
+import { compareIds, utf8Length } from '../core/validate.js';
+import { ConflictError, ConsecutiveRoleError, NotFoundError, TooLargeError } from '../errors.js';
+import type { ConversationKey, DeleteResult, Metadata, SessionSummary } from '../types.js';
+import type {
+  EncodedMessage,
+  ForkRequest,
+  ListRequest,
+  MessageChange,
+  PruneRequest,
+  RawMessage,
+  RawSessionMessage,
+  ReadRequest,
+  SessionChange,
+  SessionReadRequest,
+  StorageBackend,
+  WriteRequest,
+  WriteResult,
+} from '../core/backend.js';
+import { conflictMessage } from '../core/conflicts.js';
 
-interface Conversation {
-  /**
-   * Oldest first; `order` is the store-wide write counter that orders a session across agents. A new
-   * message follows the last stored one's seq, so an emptied conversation starts at 1 again, as in SQL.
-   */
-  messages: Array<RawMessage & { order: number }>;
+/** A stored message; `position` is the store-wide write counter that orders a session across agents. */
+interface Message extends RawSessionMessage {
+  metadata: string | undefined;
 }
 
 interface Session {
   createdAt: number;
   lastActivityAt: number;
-  conversations: Map<string, Conversation>;
+  title: string | undefined;
+  metadata: Metadata | undefined;
+  /** Per agent, oldest first (seq and position both increase along each array). */
+  conversations: Map<string, Message[]>;
+  /** Every message of the session by id: ids are unique per session, across agents. */
+  byId: Map<string, Message>;
 }
 
 /**
  * Map-based backend. Nested maps (user → session → agent) keep ids apart without building keys,
  * so no separator can make two triples collide. Content stays JSON text, as in the other
- * backends, which also gives every reader its own copy.
+ * backends, which also gives every reader its own copy. Every operation runs to completion without
+ * awaiting, so each is atomic, and a refused one has changed nothing (checks come before changes).
  */
 export class MemoryBackend implements StorageBackend {
   readonly name = 'memory';
@@ -32,59 +51,220 @@ export class MemoryBackend implements StorageBackend {
     this.maxMessageBytes = maxMessageBytes;
   }
 
-  async append(request: AppendRequest): Promise<AppendResult> {
-    const { key, policy, now } = request;
-    const existing = this.#conversation(key);
-    const last = existing?.messages.findLast((m) => live(m, request.cutoff));
-    let messages = request.messages;
-    if (policy !== 'keep' && last && last.role === messages[0]!.role) {
-      if (policy === 'throw') throw new ConsecutiveRoleError(last.role);
-      messages = messages.slice(1);
+  async write(request: WriteRequest): Promise<WriteResult> {
+    const { key, now, cutoff } = request;
+    let session = this.#session(key.userId, key.sessionId);
+    const existing = session?.conversations.get(key.agentId) ?? [];
+
+    if (request.expectLastIds !== undefined) {
+      const expected = request.expectLastIds;
+      const newest = newestLive(existing, expected.length === 0 ? 1 : expected.length, cutoff);
+      const actual = newest.map((m) => m.id);
+      if (expected.length === 0 ? actual.length > 0 : actual.join('\0') !== expected.join('\0')) {
+        throw new ConflictError(conflictMessage('expectLastIds'));
+      }
     }
-    const conversation = existing ?? this.#create(key, now);
-    const session = this.#users.get(key.userId)!.get(key.sessionId)!;
+    const deleting = new Set((request.deleteIds ?? []).filter((id) => session?.byId.get(id)?.agentId === key.agentId));
+    const kept = deleting.size === 0 ? existing : existing.filter((m) => !deleting.has(m.id));
+
+    // Sort the batch: replaced in place, unchanged (a retry), or new; any disagreement refuses it all.
+    const replace: Array<[Message, EncodedMessage]> = [];
+    const fresh: EncodedMessage[] = [];
+    let unchanged = 0;
+    for (const m of request.messages) {
+      const stored = deleting.has(m.id) ? undefined : session?.byId.get(m.id);
+      if (!stored) {
+        fresh.push(m);
+        continue;
+      }
+      if (stored.agentId !== key.agentId) throw new ConflictError(conflictMessage('otherAgent', m.id));
+      if (stored.role !== m.role) throw new ConflictError(conflictMessage('role', m.id));
+      if (request.mode === 'upsert') replace.push([stored, m]);
+      else if (stored.json === m.json && stored.metadata === m.metadata) unchanged++;
+      else throw new ConflictError(conflictMessage('changed', m.id));
+    }
+    const lastRole = newestLive(kept, 1, cutoff)[0]?.role;
+    if (fresh.length > 0 && request.policy !== 'keep' && repeats(lastRole, fresh[0]!.role)) {
+      if (request.policy === 'throw') throw new ConsecutiveRoleError(fresh[0]!.role);
+      fresh.shift();
+    }
+
+    session ??= this.#create(key.userId, key.sessionId, request.createdAt ?? now, now);
     session.lastActivityAt = Math.max(session.lastActivityAt, now);
-    let seq = conversation.messages[conversation.messages.length - 1]?.seq ?? 0;
-    for (const m of messages) {
-      conversation.messages.push({ seq: ++seq, role: m.role, json: m.json, timestamp: m.timestamp, order: this.#writes++ });
+    let conversation = session.conversations.get(key.agentId);
+    if (!conversation) session.conversations.set(key.agentId, (conversation = []));
+    if (deleting.size > 0) {
+      for (const id of deleting) session.byId.delete(id);
+      conversation = kept;
+      session.conversations.set(key.agentId, conversation);
     }
-    if (request.keepLast !== undefined && conversation.messages.length > request.keepLast) {
-      conversation.messages.splice(0, conversation.messages.length - request.keepLast);
+    for (const [stored, m] of replace) {
+      stored.json = m.json;
+      stored.metadata = m.metadata;
     }
-    const window = await this.readPage(key, { order: 'newest', afterSeq: undefined, limit: request.window, cutoff: request.cutoff });
-    return { appended: messages.length, window: window.reverse() };
+    let seq = conversation[conversation.length - 1]?.seq ?? 0;
+    for (const m of fresh) {
+      const message: Message = { ...m, seq: ++seq, agentId: key.agentId, position: this.#writes++ };
+      conversation.push(message);
+      session.byId.set(m.id, message);
+    }
+    if (request.keepLast !== undefined && conversation.length > request.keepLast) {
+      for (const m of conversation.splice(0, conversation.length - request.keepLast)) session.byId.delete(m.id);
+    }
+    if (conversation.length === 0) session.conversations.delete(key.agentId);
+    if (deleting.size > 0) this.#dropIfEmpty(key.userId, key.sessionId);
+
+    const stored = request.messages.flatMap((m) => {
+      const s = session.byId.get(m.id);
+      return s && s.agentId === key.agentId ? [strip(s)] : [];
+    });
+    const window =
+      request.window === 0 ? [] : (await this.readPage(key, { order: 'newest', afterSeq: undefined, limit: request.window, cutoff })).reverse();
+    return { appended: fresh.length, replaced: replace.length, unchanged, stored, window };
   }
 
   async readPage(key: ConversationKey, request: ReadRequest): Promise<RawMessage[]> {
-    const all = this.#conversation(key)?.messages ?? [];
+    const all = this.#session(key.userId, key.sessionId)?.conversations.get(key.agentId) ?? [];
     const limit = request.limit ?? Infinity;
     const out: RawMessage[] = [];
     // Walk from the requested end and stop after `limit`: O(window), not O(history), for the newest
     // window; a cursor is found by binary search since seq grows along the array.
     if (request.order === 'newest') {
-      let i = request.afterSeq === undefined ? all.length - 1 : lowerBound(all, request.afterSeq) - 1;
+      let i = request.afterSeq === undefined ? all.length - 1 : lowerBound(all, request.afterSeq, 'seq') - 1;
       for (; i >= 0 && out.length < limit; i--) if (live(all[i]!, request.cutoff)) out.push(strip(all[i]!));
     } else {
-      let i = request.afterSeq === undefined ? 0 : lowerBound(all, request.afterSeq + 1);
+      let i = request.afterSeq === undefined ? 0 : lowerBound(all, request.afterSeq + 1, 'seq');
       for (; i < all.length && out.length < limit; i++) if (live(all[i]!, request.cutoff)) out.push(strip(all[i]!));
     }
     return out;
   }
 
-  async readSession(userId: string, sessionId: string, cutoff: number | undefined): Promise<RawSessionMessage[]> {
-    const session = this.#users.get(userId)?.get(sessionId);
+  async readSession(userId: string, sessionId: string, request: SessionReadRequest): Promise<RawSessionMessage[] | null> {
+    const session = this.#session(userId, sessionId);
+    let bound = request.afterPosition;
+    if (request.afterId !== undefined) {
+      const anchor = session?.byId.get(request.afterId);
+      if (!anchor) return null;
+      bound = anchor.position;
+    }
     if (!session) return [];
-    // Each conversation is already in write order: merge them by `order` rather than sort the session.
-    const lanes = [...session.conversations].map(([agentId, c]) => ({ agentId, messages: c.messages, next: 0 }));
+    // Each conversation is already in write order: merge them by position, starting each lane at the
+    // bound by binary search, so a page costs O(page × agents), not O(session).
+    const newest = request.order === 'newest';
+    const lanes = [...session.conversations.values()].map((messages) => {
+      let next: number;
+      if (newest) next = (bound === undefined ? messages.length : lowerBound(messages, bound, 'position')) - 1;
+      else next = bound === undefined ? 0 : lowerBound(messages, bound + 1, 'position');
+      return { messages, next };
+    });
+    const limit = request.limit ?? Infinity;
     const rows: RawSessionMessage[] = [];
-    for (;;) {
+    while (rows.length < limit) {
       let lane: (typeof lanes)[number] | undefined;
       for (const l of lanes) {
-        if (l.next < l.messages.length && (!lane || l.messages[l.next]!.order < lane.messages[lane.next]!.order)) lane = l;
+        const m = l.messages[l.next];
+        if (!m) continue;
+        const best = lane?.messages[lane.next];
+        if (!best || (newest ? m.position > best.position : m.position < best.position)) lane = l;
       }
-      if (!lane) return rows;
-      const m = lane.messages[lane.next++]!;
-      if (live(m, cutoff)) rows.push({ seq: m.seq, role: m.role, json: m.json, timestamp: m.timestamp, agentId: lane.agentId });
+      if (!lane) break;
+      const m = lane.messages[lane.next]!;
+      lane.next += newest ? -1 : 1;
+      if (live(m, request.cutoff)) rows.push(stripSession(m));
+    }
+    return rows;
+  }
+
+  async getMessage(userId: string, sessionId: string, messageId: string, cutoff: number | undefined): Promise<RawSessionMessage | null> {
+    const m = this.#session(userId, sessionId)?.byId.get(messageId);
+    return m && live(m, cutoff) ? stripSession(m) : null;
+  }
+
+  async updateMessage(
+    userId: string,
+    sessionId: string,
+    messageId: string,
+    change: MessageChange,
+    cutoff: number | undefined,
+  ): Promise<RawSessionMessage | null> {
+    const m = this.#session(userId, sessionId)?.byId.get(messageId);
+    if (!m || !live(m, cutoff)) return null;
+    const json = change.json ?? m.json;
+    const metadata = change.metadata === undefined ? m.metadata : (change.metadata ?? undefined);
+    const size = utf8Length(json) + (metadata === undefined ? 0 : utf8Length(metadata));
+    if (size > this.maxMessageBytes) throw new TooLargeError(size, this.maxMessageBytes, this.name);
+    m.json = json;
+    m.metadata = metadata;
+    return stripSession(m);
+  }
+
+  async deleteMessages(userId: string, sessionId: string, messageIds: string[]): Promise<number> {
+    const session = this.#session(userId, sessionId);
+    if (!session) return 0;
+    const doomed = new Set(messageIds.filter((id) => session.byId.has(id)));
+    if (doomed.size === 0) return 0;
+    for (const [agentId, messages] of session.conversations) {
+      const kept = messages.filter((m) => !doomed.has(m.id));
+      if (kept.length === 0) session.conversations.delete(agentId);
+      else if (kept.length !== messages.length) session.conversations.set(agentId, kept);
+    }
+    for (const id of doomed) session.byId.delete(id);
+    this.#dropIfEmpty(userId, sessionId);
+    return doomed.size;
+  }
+
+  async truncateAfter(userId: string, sessionId: string, messageId: string, inclusive: boolean): Promise<number | null> {
+    const session = this.#session(userId, sessionId);
+    const anchor = session?.byId.get(messageId);
+    if (!session || !anchor) return null;
+    const messages = session.conversations.get(anchor.agentId)!;
+    const from = lowerBound(messages, anchor.seq + (inclusive ? 0 : 1), 'seq');
+    const removed = messages.splice(from);
+    for (const m of removed) session.byId.delete(m.id);
+    if (messages.length === 0) session.conversations.delete(anchor.agentId);
+    this.#dropIfEmpty(userId, sessionId);
+    return removed.length;
+  }
+
+  async getSession(userId: string, sessionId: string, cutoff: number | undefined): Promise<SessionSummary | null> {
+    const session = this.#session(userId, sessionId);
+    return session ? summarise(sessionId, session, cutoff) : null;
+  }
+
+  async updateSession(userId: string, sessionId: string, change: SessionChange): Promise<void> {
+    const session = this.#session(userId, sessionId) ?? this.#create(userId, sessionId, change.now, change.now);
+    if (change.title !== undefined) session.title = change.title ?? undefined;
+    if (change.metadata !== undefined) {
+      const merged: Metadata = { ...session.metadata };
+      for (const [k, v] of Object.entries(change.metadata)) {
+        if (v === null) delete merged[k];
+        else merged[k] = structuredClone(v);
+      }
+      session.metadata = Object.keys(merged).length > 0 ? merged : undefined;
+    }
+    if (change.activityAt !== undefined) session.lastActivityAt = Math.max(session.lastActivityAt, change.activityAt);
+  }
+
+  async forkSession(userId: string, fromSessionId: string, toSessionId: string, request: ForkRequest): Promise<void> {
+    const source = this.#session(userId, fromSessionId);
+    if (!source) throw new NotFoundError(`fromSessionId: no session '${fromSessionId}'`);
+    let upTo = Infinity;
+    if (request.upToMessageId !== undefined) {
+      const anchor = source.byId.get(request.upToMessageId);
+      if (!anchor) throw new NotFoundError(`options.upToMessageId: no message '${request.upToMessageId}' in the session`);
+      upTo = anchor.position;
+    }
+    if (this.#session(userId, toSessionId)) throw new ConflictError(`toSessionId: the session '${toSessionId}' already exists`);
+    const copies = [...source.byId.values()].filter((m) => m.position <= upTo).sort((a, b) => a.position - b.position);
+    const fork = this.#create(userId, toSessionId, request.now, request.now);
+    fork.title = request.title ?? source.title;
+    fork.metadata = source.metadata === undefined ? undefined : structuredClone(source.metadata);
+    for (const m of copies) {
+      const copy: Message = { ...m, position: this.#writes++ };
+      let conversation = fork.conversations.get(m.agentId);
+      if (!conversation) fork.conversations.set(m.agentId, (conversation = []));
+      conversation.push(copy);
+      fork.byId.set(copy.id, copy);
     }
   }
 
@@ -101,26 +281,7 @@ export class MemoryBackend implements StorageBackend {
       )
       .sort(([ia, a], [ib, b]) => b.lastActivityAt - a.lastActivityAt || compareIds(ib, ia))
       .slice(0, request.limit);
-    return page.map(([sessionId, s]) => {
-      const agents = [...s.conversations]
-        .map(([agentId, c]) => {
-          const liveMessages = c.messages.filter((m) => live(m, request.cutoff));
-          return {
-            agentId,
-            messageCount: liveMessages.length,
-            lastMessageAt: Math.max(...liveMessages.map((m) => m.timestamp)),
-          };
-        })
-        .filter((a) => a.messageCount > 0)
-        .sort((a, b) => compareIds(a.agentId, b.agentId));
-      return {
-        sessionId,
-        createdAt: s.createdAt,
-        lastActivityAt: s.lastActivityAt,
-        messageCount: agents.reduce((n, a) => n + a.messageCount, 0),
-        agents,
-      };
-    });
+    return page.map(([sessionId, s]) => summarise(sessionId, s, request.cutoff));
   }
 
   async listUsers(after: string | undefined, limit: number): Promise<string[]> {
@@ -131,19 +292,12 @@ export class MemoryBackend implements StorageBackend {
   }
 
   async deleteConversation(key: ConversationKey): Promise<DeleteResult> {
-    const sessions = this.#users.get(key.userId);
-    const session = sessions?.get(key.sessionId);
-    if (!sessions || !session) return { messages: 0, sessions: 0 };
-    const removed = session.conversations.get(key.agentId)?.messages.length ?? 0;
+    const session = this.#session(key.userId, key.sessionId);
+    if (!session) return { messages: 0, sessions: 0 };
+    const removed = session.conversations.get(key.agentId) ?? [];
     session.conversations.delete(key.agentId);
-    let removedSessions = 0;
-    // The session goes with its last stored message: conversations emptied by prune do not keep it.
-    if (countMessages(session) === 0) {
-      sessions.delete(key.sessionId);
-      removedSessions = 1;
-      if (sessions.size === 0) this.#users.delete(key.userId);
-    }
-    return { messages: removed, sessions: removedSessions };
+    for (const m of removed) session.byId.delete(m.id);
+    return { messages: removed.length, sessions: this.#dropIfEmpty(key.userId, key.sessionId) ? 1 : 0 };
   }
 
   async deleteSession(userId: string, sessionId: string): Promise<DeleteResult> {
@@ -152,7 +306,7 @@ export class MemoryBackend implements StorageBackend {
     if (!sessions || !session) return { messages: 0, sessions: 0 };
     sessions.delete(sessionId);
     if (sessions.size === 0) this.#users.delete(userId);
-    return { messages: countMessages(session), sessions: 1 };
+    return { messages: session.byId.size, sessions: 1 };
   }
 
   async deleteUser(userId: string): Promise<DeleteResult> {
@@ -160,7 +314,7 @@ export class MemoryBackend implements StorageBackend {
     if (!sessions) return { messages: 0, sessions: 0 };
     this.#users.delete(userId);
     let messages = 0;
-    for (const s of sessions.values()) messages += countMessages(s);
+    for (const s of sessions.values()) messages += s.byId.size;
     return { messages, sessions: sessions.size };
   }
 
@@ -168,13 +322,16 @@ export class MemoryBackend implements StorageBackend {
     let removed = 0;
     for (const sessions of this.#users.values()) {
       for (const session of sessions.values()) {
-        for (const c of session.conversations.values()) {
-          const before = c.messages.length;
-          if (request.cutoff !== undefined) c.messages = c.messages.filter((m) => live(m, request.cutoff));
-          if (request.keepLast !== undefined && c.messages.length > request.keepLast) {
-            c.messages.splice(0, c.messages.length - request.keepLast);
-          }
-          removed += before - c.messages.length;
+        for (const [agentId, messages] of session.conversations) {
+          let kept = request.cutoff === undefined ? messages : messages.filter((m) => live(m, request.cutoff));
+          if (request.keepLast !== undefined && kept.length > request.keepLast) kept = kept.slice(kept.length - request.keepLast);
+          if (kept.length === messages.length) continue;
+          const keptIds = new Set(kept.map((m) => m.id));
+          for (const m of messages) if (!keptIds.has(m.id)) session.byId.delete(m.id);
+          removed += messages.length - kept.length;
+          // Prune never removes a session: an emptied conversation just has no messages.
+          if (kept.length === 0) session.conversations.delete(agentId);
+          else session.conversations.set(agentId, kept);
         }
       }
     }
@@ -185,43 +342,90 @@ export class MemoryBackend implements StorageBackend {
     this.#users.clear();
   }
 
-  #conversation(key: ConversationKey): Conversation | undefined {
-    return this.#users.get(key.userId)?.get(key.sessionId)?.conversations.get(key.agentId);
+  #session(userId: string, sessionId: string): Session | undefined {
+    return this.#users.get(userId)?.get(sessionId);
   }
 
-  #create(key: ConversationKey, now: number): Conversation {
-    let sessions = this.#users.get(key.userId);
-    if (!sessions) this.#users.set(key.userId, (sessions = new Map()));
-    let session = sessions.get(key.sessionId);
-    if (!session) sessions.set(key.sessionId, (session = { createdAt: now, lastActivityAt: now, conversations: new Map() }));
-    const conversation: Conversation = { messages: [] };
-    session.conversations.set(key.agentId, conversation);
-    return conversation;
+  #create(userId: string, sessionId: string, createdAt: number, now: number): Session {
+    let sessions = this.#users.get(userId);
+    if (!sessions) this.#users.set(userId, (sessions = new Map()));
+    const session: Session = {
+      createdAt,
+      lastActivityAt: Math.max(createdAt, now),
+      title: undefined,
+      metadata: undefined,
+      conversations: new Map(),
+      byId: new Map(),
+    };
+    sessions.set(sessionId, session);
+    return session;
   }
+
+  /** A session goes with its last message unless it has a title or metadata; true when it went. */
+  #dropIfEmpty(userId: string, sessionId: string): boolean {
+    const sessions = this.#users.get(userId);
+    const session = sessions?.get(sessionId);
+    if (!sessions || !session || session.byId.size > 0 || session.title !== undefined || session.metadata !== undefined) {
+      return false;
+    }
+    sessions.delete(sessionId);
+    if (sessions.size === 0) this.#users.delete(userId);
+    return true;
+  }
+}
+
+function summarise(sessionId: string, s: Session, cutoff: number | undefined): SessionSummary {
+  const agents = [];
+  for (const [agentId, messages] of s.conversations) {
+    let messageCount = 0;
+    let lastMessageAt = -Infinity;
+    for (const m of messages) {
+      if (!live(m, cutoff)) continue;
+      messageCount++;
+      if (m.timestamp > lastMessageAt) lastMessageAt = m.timestamp;
+    }
+    if (messageCount > 0) agents.push({ agentId, messageCount, lastMessageAt });
+  }
+  agents.sort((a, b) => compareIds(a.agentId, b.agentId));
+  const summary: SessionSummary = {
+    sessionId,
+    createdAt: s.createdAt,
+    lastActivityAt: s.lastActivityAt,
+    messageCount: agents.reduce((n, a) => n + a.messageCount, 0),
+    agents,
+  };
+  if (s.title !== undefined) summary.title = s.title;
+  if (s.metadata !== undefined) summary.metadata = structuredClone(s.metadata);
+  return summary;
+}
+
+/** The newest `n` live messages of a conversation, oldest first. */
+function newestLive(messages: readonly Message[], n: number, cutoff: number | undefined): Message[] {
+  const out: Message[] = [];
+  for (let i = messages.length - 1; i >= 0 && out.length < n; i--) if (live(messages[i]!, cutoff)) out.push(messages[i]!);
+  return out.reverse();
 }
 
 function live(m: RawMessage, cutoff: number | undefined): boolean {
   return cutoff === undefined || m.timestamp >= cutoff;
 }
 
-function strip(m: RawMessage & { order?: number }): RawMessage {
-  return { seq: m.seq, role: m.role, json: m.json, timestamp: m.timestamp };
+function strip(m: Message): RawMessage {
+  return { id: m.id, seq: m.seq, role: m.role, json: m.json, metadata: m.metadata, timestamp: m.timestamp };
 }
 
-/** First index whose seq is >= target. */
-function lowerBound(messages: readonly RawMessage[], target: number): number {
+function stripSession(m: Message): RawSessionMessage {
+  return { ...strip(m), agentId: m.agentId, position: m.position };
+}
+
+/** First index whose `field` is >= target (both seq and position grow along a conversation). */
+function lowerBound(messages: readonly Message[], target: number, field: 'seq' | 'position'): number {
   let lo = 0;
   let hi = messages.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (messages[mid]!.seq < target) lo = mid + 1;
+    if (messages[mid]![field] < target) lo = mid + 1;
     else hi = mid;
   }
   return lo;
-}
-
-function countMessages(session: Session): number {
-  let n = 0;
-  for (const c of session.conversations.values()) n += c.messages.length;
-  return n;
 }
