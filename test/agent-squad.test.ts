@@ -9,12 +9,10 @@ import { Agent, AgentSquad, ChatStorage as SquadChatStorage, Classifier, Partici
 import { ConvostoreChatStorage } from '../src/adapters/agent-squad.js';
 import { ClosedError, ValidationError, type ChatStore, type ConversationMessage } from '../src/index.js';
 import { KeywordClassifier, ROUTES, mathAgent, weatherAgent, type ScriptedAgent } from '../examples/squad-agents.js';
-import { byConversation, frameworkBackends, stopFrameworkBackends, withStore, type FrameworkBackend } from './frameworks/backends.js';
+import { byConversation, frameworkBackends, withStore, type BackendDatabase } from './frameworks/backends.js';
 import { tempDir, tempFile } from './helpers/tmp.js';
 
 const USER = 'alice';
-
-test.after.always(stopFrameworkBackends);
 /** What the orchestrator passes as maxHistorySize when it saves: config.MAX_MESSAGE_PAIRS_PER_AGENT. */
 const SAVE_WINDOW = 100;
 
@@ -163,7 +161,7 @@ async function route(t: ExecutionContext, { squad, storage, classifier, agents }
 }
 
 /** What convostore holds after `done`: through its API, and around it (plain SQL on the file). */
-async function checkStored(t: ExecutionContext, backend: FrameworkBackend, store: ChatStore, done: Exchange[]) {
+async function checkStored(t: ExecutionContext, backend: BackendDatabase, store: ChatStore, done: Exchange[]) {
   for (const sessionId of ['s1', 's2']) {
     t.deepEqual(await store.fetchAllChats(USER, sessionId), session(done, sessionId), `fetchAllChats ${sessionId}`);
     for (const agentId of ['weather-agent', 'math-agent']) {
@@ -194,7 +192,7 @@ async function checkStored(t: ExecutionContext, backend: FrameworkBackend, store
 }
 
 for (const factory of frameworkBackends) {
-  const title = (what: string) => `agent-squad on ${factory.name} › ${what}`;
+  const title = (what: string) => `agent-squad on ${factory.label} › ${what}`;
 
   test(title('an AgentSquad routes two sessions; what it reads back is what convostore stores'), (t) =>
     withStore(factory, { logger: null }, async (store, backend) => {

@@ -21,10 +21,8 @@ import { FakeChatModel } from '@langchain/core/utils/testing';
 import { ConvostoreChatStorage } from '../src/adapters/agent-squad.js';
 import { ConvostoreChatMessageHistory, DEFAULT_LANGCHAIN_AGENT_ID } from '../src/adapters/langchain.js';
 import { ValidationError, type StoreOptions } from '../src/index.js';
-import { byConversation, frameworkBackends, stopFrameworkBackends, withStore } from './frameworks/backends.js';
+import { byConversation, frameworkBackends, withStore } from './frameworks/backends.js';
 import { tempDir, tempFile } from './helpers/tmp.js';
-
-test.after.always(stopFrameworkBackends);
 
 const KEEP = { consecutiveRoles: 'keep', logger: null } satisfies StoreOptions;
 
@@ -103,7 +101,7 @@ const EVERY_KIND_CLASSES = [
 const serialised = (messages: BaseMessage[]) => messages.map((m) => JSON.parse(JSON.stringify(m.toDict())) as unknown);
 
 for (const factory of frameworkBackends) {
-  const title = (what: string) => `langchain on ${factory.name} › ${what}`;
+  const title = (what: string) => `langchain on ${factory.label} › ${what}`;
 
   test(title('every message type round-trips through the history and shows in convostore'), (t) =>
     withStore(factory, KEEP, async (store, backend) => {

@@ -1,44 +1,34 @@
 /**
  * The contract suite over HTTP on a database migrated the way the docs tell users to migrate Turso:
  * `TURSO_DATABASE_URL=… TURSO_AUTH_TOKEN=… npx drizzle-kit migrate` (drizzle.config.ts, dialect
- * `turso`), here against the loopback sqld stand-in. drizzle-kit runs once, on a template database;
- * each test serves a copy of it.
+ * `turso`), here against the loopback sqld stand-in. drizzle-kit runs once, on a template database
+ * (the registry's `libsql-http-kit` entry); each test serves a copy of it.
  */
 import test from 'ava';
-import { HranaServer } from './hrana/server.js';
 import { SqlChatStorage } from '../src/index.js';
+import { HTTP_TOKEN, backend, drizzleKitTemplate, servedKitCopy } from './backends/registry.js';
 import { contractSuite } from './contract/suite.js';
-import { copyDatabase, drizzleKitMigrate, standInFor, startStandIn } from './helpers/hrana.js';
-import { countRows } from './helpers/sql.js';
-import { tempDir, tempFile } from './helpers/tmp.js';
+import { drizzleKitMigrate, standInFor } from './helpers/hrana.js';
+import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir('hrana-kit');
-const authToken = 'kit-token';
-let template = '';
 
 test.before(async (t) => {
-  const server = await startStandIn(dir, { token: authToken });
-  try {
-    const output = await drizzleKitMigrate(server.url, authToken);
-    t.regex(output, /migrations applied successfully/);
-    t.true(server.pipelineCount > 0, 'drizzle-kit spoke Hrana to the stand-in');
-    template = tempFile(dir);
-    copyDatabase(server.file, template);
-  } finally {
-    await server.close();
-  }
+  const template = await drizzleKitTemplate();
+  t.regex(template.output, /migrations applied successfully/);
+  t.true(template.pipelines > 0, 'drizzle-kit spoke Hrana to the stand-in');
 });
 
 test('drizzle-kit migrate over HTTP leaves a database openLibsql accepts without migrating', async (t) => {
-  const server = await HranaServer.start({ file: servedCopy(), token: authToken });
+  const server = await servedKitCopy();
   t.teardown(() => server.close());
-  const store = await SqlChatStorage.openLibsql(server.url, { authToken });
+  const store = await SqlChatStorage.openLibsql(server.url, { authToken: HTTP_TOKEN });
   t.is(server.pipelineCount, 1, 'only the migration check, no DDL');
   await store.close();
 });
 
 test('drizzle-kit migrate with a wrong token fails and changes nothing', async (t) => {
-  const server = await standInFor(t, dir, { token: authToken });
+  const server = await standInFor(t, dir, { token: HTTP_TOKEN });
   const error = await t.throwsAsync(drizzleKitMigrate(server.url, 'wrong-token'));
   t.is((error as { code?: unknown }).code, 1, 'drizzle-kit exits with status 1 (it prints no reason)');
   t.deepEqual(
@@ -46,22 +36,8 @@ test('drizzle-kit migrate with a wrong token fails and changes nothing', async (
     [401],
     'the stand-in refused its first request and drizzle-kit stopped there',
   );
-  await t.throwsAsync(SqlChatStorage.openLibsql(server.url, { authToken }), { code: 'NOT_MIGRATED' } as never);
+  await t.throwsAsync(SqlChatStorage.openLibsql(server.url, { authToken: HTTP_TOKEN }), { code: 'NOT_MIGRATED' } as never);
 });
 
-contractSuite('libsql over HTTP (migrated by drizzle-kit)', async (options) => {
-  const server = await HranaServer.start({ file: servedCopy(), token: authToken });
-  try {
-    const store = await SqlChatStorage.openLibsql(server.url, { ...options, authToken });
-    return { store, rawCount: () => countRows(store), dispose: () => server.close() };
-  } catch (error) {
-    await server.close();
-    throw error;
-  }
-});
-
-function servedCopy(): string {
-  const file = tempFile(dir);
-  copyDatabase(template, file);
-  return file;
-}
+const kit = backend('libsql-http-kit');
+contractSuite(kit.label, (options) => kit.open(options));

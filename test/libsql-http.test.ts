@@ -1,30 +1,21 @@
 /**
  * The contract suite through @libsql/client's remote (HTTP) code path, against the loopback sqld
  * stand-in (test/hrana/): every database is created empty, migrated over HTTP by
- * `openLibsql(url, { migrate: true })`, then opened as an application opens Turso.
+ * `openLibsql(url, { migrate: true })`, then opened as an application opens Turso (the registry's
+ * `libsql-http` entry). Below it, what opening a remote database checks.
  */
 import test from 'ava';
 import { NotMigratedError, SqlChatStorage, UnauthorizedError } from '../src/index.js';
+import { backend } from './backends/registry.js';
 import { contractSuite } from './contract/suite.js';
-import { standInFor, startStandIn } from './helpers/hrana.js';
-import { countRows } from './helpers/sql.js';
+import { standInFor } from './helpers/hrana.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir('hrana');
 const authToken = 'test-token';
 
-contractSuite('libsql over HTTP (migrated by openLibsql)', async (options) => {
-  const server = await startStandIn(dir, { token: authToken });
-  try {
-    const migrator = await SqlChatStorage.openLibsql(server.url, { authToken, migrate: true });
-    await migrator.close();
-    const store = await SqlChatStorage.openLibsql(server.url, { ...options, authToken });
-    return { store, rawCount: () => countRows(store), dispose: () => server.close() };
-  } catch (error) {
-    await server.close(); // a store refused its options: nothing else will close the stand-in
-    throw error;
-  }
-});
+const http = backend('libsql-http');
+contractSuite(http.label, (options) => http.open(options));
 
 test('a remote database that is not migrated is refused with NotMigratedError, and nothing is created', async (t) => {
   const server = await standInFor(t, dir, { token: authToken });

@@ -1,8 +1,5 @@
-import { SqlChatStorage } from '../src/index.js';
+import { backend } from './backends/registry.js';
 import { contractSuite } from './contract/suite.js';
-import { countRows } from './helpers/sql.js';
 
-contractSuite('libsql (:memory:)', async (options) => {
-  const store = await SqlChatStorage.openLibsql(':memory:', options);
-  return { store, rawCount: () => countRows(store) };
-});
+const libsqlMemory = backend('libsql-memory');
+contractSuite(libsqlMemory.label, (options) => libsqlMemory.open(options));

@@ -1,4 +1,5 @@
-import { InMemoryChatStorage } from '../src/index.js';
+import { backend } from './backends/registry.js';
 import { contractSuite } from './contract/suite.js';
 
-contractSuite('memory', async (options) => ({ store: new InMemoryChatStorage(options) }));
+const memory = backend('memory');
+contractSuite(memory.label, (options) => memory.open(options));

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import type { ChatStore } from '../../src/index.js';
-import { openShared, sharedBackends } from './backends.js';
+import { openShared, sharedBackends } from '../backends/registry.js';
 import { startChild } from './spawn.js';
 
 const WRITERS = 4;

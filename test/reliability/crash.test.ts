@@ -7,7 +7,7 @@
  */
 import test from 'ava';
 import type { ChatStore } from '../../src/index.js';
-import { openShared, sharedBackends } from './backends.js';
+import { openShared, sharedBackends } from '../backends/registry.js';
 import { prng, replayHint, seed } from './seed.js';
 import { startChild, type Child } from './spawn.js';
 

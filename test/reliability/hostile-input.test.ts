@@ -7,14 +7,13 @@ import { deepStrictEqual, equal } from 'node:assert/strict';
 import test from 'ava';
 import fc from 'fast-check';
 import { ConvostoreError, type ChatStore, type ErrorCode } from '../../src/index.js';
-import { backends } from './backends.js';
-import type { ContractTarget } from '../contract/suite.js';
+import { reliabilityBackends as backends, type BackendTarget } from '../backends/registry.js';
 import { fcParams, replayHint } from './seed.js';
 
 const quiet = { logger: null, consecutiveRoles: 'keep' as const };
 
 /** Everything the seeded data shows through the API, plus the raw row count where there is one. */
-async function snapshot(target: ContractTarget): Promise<unknown> {
+async function snapshot(target: BackendTarget): Promise<unknown> {
   const { store } = target;
   return {
     raw: await target.rawCount?.(),
@@ -93,7 +92,8 @@ const refused: Array<[string, Call, ErrorCode]> = [
   ['content a number', save(42), 'VALIDATION'],
   ['content null', save(null), 'VALIDATION'],
   ['content of strings', save(['text']), 'VALIDATION'],
-  ['role system', save('x', 'system'), 'VALIDATION'],
+  ['role developer', save('x', 'developer'), 'VALIDATION'],
+  ['role System', save('x', 'System'), 'VALIDATION'],
   ['role User', save('x', 'User'), 'VALIDATION'],
   ['role empty', save('x', ''), 'VALIDATION'],
   ['role missing', save('x', undefined), 'VALIDATION'],

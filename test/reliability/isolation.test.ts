@@ -8,7 +8,7 @@ import { deepStrictEqual, ok } from 'node:assert/strict';
 import test from 'ava';
 import fc from 'fast-check';
 import type { ChatStore, ConversationMessage } from '../../src/index.js';
-import { backends } from './backends.js';
+import { reliabilityBackends as backends } from '../backends/registry.js';
 import { runScenario, scenarioArb, type IdPools, type Op, type Observer } from './operations.js';
 import { fcParams, replayHint } from './seed.js';
 

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { ClosedError, ConvostoreError, type ChatStore } from '../../src/index.js';
-import { backends } from './backends.js';
+import { reliabilityBackends as backends } from '../backends/registry.js';
 
 const quiet = { logger: null };
 const batch = (tag: string, n: number) =>

@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import fc from 'fast-check';
-import { backends } from './backends.js';
+import { reliabilityBackends as backends } from '../backends/registry.js';
 import { runScenario, scenarioArb, type Scenario } from './operations.js';
 import { fcParams, replayHint } from './seed.js';
 

@@ -6,7 +6,7 @@
 import { deepStrictEqual } from 'node:assert/strict';
 import fc from 'fast-check';
 import { ConvostoreError, type ChatStore, type ContentBlock, type MessageInput, type StoreOptions } from '../../src/index.js';
-import type { Backend } from './backends.js';
+import type { Backend } from '../backends/registry.js';
 import { Model, type ModelConfig, type Outcome } from './model.js';
 
 export type Shape = 'text' | 'string' | 'image' | 'mixed';

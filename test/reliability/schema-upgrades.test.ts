@@ -15,7 +15,7 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { SqlChatStorage, type ChatStore, type ConversationMessage } from '../../src/index.js';
 import { migrationsFolder } from '../../src/sql/migrations.js';
-import { integrityCheck, sharedBackends } from './backends.js';
+import { integrityCheck, sharedBackends } from '../backends/registry.js';
 import { startChild } from './spawn.js';
 import { tempDir, tempFile } from '../helpers/tmp.js';
 

@@ -1,0 +1,2 @@
+import type { Declare } from './support.js';
+export function forksTests(_t: Declare): void {}
