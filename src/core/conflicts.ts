@@ -1,17 +1,17 @@
 /** The words of a ConflictError, the same on every backend. */
-export type ConflictKind = 'expectLastIds' | 'otherAgent' | 'role' | 'changed' | 'idTaken';
+export type ConflictKind = 'expectLastIds' | 'otherAgent' | 'role' | 'changed';
 
+/** `id` is named where the backend knows it (SQL refuses a batch without saying which row). */
 export function conflictMessage(kind: ConflictKind, id?: string): string {
+  const which = id === undefined ? 'a message id of this write' : `message id '${id}'`;
   switch (kind) {
     case 'expectLastIds':
       return "expectLastIds: the conversation's newest messages are no longer these ids";
     case 'otherAgent':
-      return `message id '${id}' is already stored in this session by another agent`;
+      return `${which} is already stored in this session by another agent`;
     case 'role':
-      return `message id '${id}' is already stored with another role`;
+      return `${which} is already stored with another role`;
     case 'changed':
-      return `message id '${id}' is already stored with other content or metadata (use upsertMessages or updateMessage to change it)`;
-    case 'idTaken':
-      return 'a message id of this write is already stored in the session with another role, content or metadata, or by another agent';
+      return `${which} is already stored with other content or metadata (use upsertMessages or updateMessage to change it)`;
   }
 }

@@ -13,7 +13,7 @@ import { checkPositiveInt } from '../core/validate.js';
 import type { StoreOptions } from '../types.js';
 import { BetterSqlite3Driver } from './better-sqlite3-driver.js';
 import { DEFAULT_RETRY, LibsqlDriver } from './libsql-driver.js';
-import { assertMigrated, isMigrated, migrationsFolder } from './migrations.js';
+import { adoptLegacyJournal, assertMigrated, isMigrated, migratorConfig } from './migrations.js';
 import { SqlBackend } from './sql-backend.js';
 import { busyBackoffMs, isBusy } from './driver.js';
 import { enableWal } from './queries.js';
@@ -81,7 +81,7 @@ export class SqlChatStorage extends ChatStore {
     const driver = new BetterSqlite3Driver(database);
     const db = drizzleBetterSqlite3({ client: database, schema });
     try {
-      await migrateOnce(driver, () => migrateBetterSqlite3(db, { migrationsFolder }));
+      await migrateOnce(driver, () => migrateBetterSqlite3(db, migratorConfig));
       return new SqlChatStorage(new SqlBackend(driver, maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES), db, storeOptions);
     } catch (error) {
       database.close();
@@ -128,7 +128,7 @@ export class SqlChatStorage extends ChatStore {
       // Through the driver: when another process is switching the same new file to WAL, SQLite
       // answers SQLITE_BUSY at once, and the driver retries that on fresh connections.
       if (file) await driver.run({ query: enableWal, values: {} });
-      if (migrate ?? local) await migrateOnce(driver, () => migrateLibsql(db, { migrationsFolder }));
+      if (migrate ?? local) await migrateOnce(driver, () => migrateLibsql(db, migratorConfig));
       else await assertMigrated(driver, redact(url));
       return new SqlChatStorage(new SqlBackend(driver, maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES), db, storeOptions);
     } catch (error) {
@@ -156,6 +156,7 @@ async function configureLocalConnection(client: Client): Promise<void> {
 async function migrateOnce(driver: BetterSqlite3Driver | LibsqlDriver, migrate: () => unknown): Promise<void> {
   if (await isMigrated(driver)) return;
   try {
+    await adoptLegacyJournal(driver);
     await migrate();
   } catch (error) {
     if (await isMigrated(driver).catch(() => false)) return;

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NotMigratedError } from '../errors.js';
-import type { SqlDriver } from './driver.js';
-import { latestMigration } from './queries.js';
+import { sql } from 'drizzle-orm';
+import { compile, type SqlDriver, type Statement } from './driver.js';
 
 /** The checked-in drizzle-kit migrations, found from src/ (tsx) or dist/src/ (built). */
 export const migrationsFolder: string = (() => {
@@ -13,21 +13,47 @@ export const migrationsFolder: string = (() => {
   throw new Error('convostore: the migrations folder is missing from this installation');
 })();
 
+/**
+ * convostore's own migration journal. drizzle's default, `__drizzle_migrations`, is where an
+ * application's own drizzle migrations go; drizzle's migrator applies whatever is newer than the
+ * journal's newest row, so two sets of migrations sharing one journal would hide each other.
+ */
+export const MIGRATIONS_TABLE = '__convostore_migrations';
+/** Where convostore 0.1 recorded its migrations (drizzle's default). */
+export const LEGACY_MIGRATIONS_TABLE = '__drizzle_migrations';
+
+/** What drizzle's `migrate()` (and drizzle-kit's `migrations` config) needs to apply convostore's migrations. */
+export const migratorConfig = { migrationsFolder, migrationsTable: MIGRATIONS_TABLE } as const;
+
 interface Journal {
   entries: Array<{ tag: string; when: number }>;
 }
 
+function journal(): Journal {
+  return JSON.parse(readFileSync(`${migrationsFolder}meta/_journal.json`, 'utf8')) as Journal;
+}
+
 /** drizzle's migrators record each migration's journal `when`; the newest one is what we need. */
 export function latestMigrationTime(): number {
-  const journal = JSON.parse(readFileSync(`${migrationsFolder}meta/_journal.json`, 'utf8')) as Journal;
-  return Math.max(...journal.entries.map((e) => e.when));
+  let latest = 0;
+  for (const entry of journal().entries) latest = Math.max(latest, entry.when);
+  return latest;
 }
+
+/** The `when` of convostore 0.1's only migration, 0000_init, as 0.1 recorded it in drizzle's journal. */
+function initMigrationTime(): number {
+  return journal().entries.find((e) => e.tag === '0000_init')!.when;
+}
+
+const journalTable = sql.identifier(MIGRATIONS_TABLE);
+const legacyTable = sql.identifier(LEGACY_MIGRATIONS_TABLE);
+const statement = (query: ReturnType<typeof sql>): Statement => ({ query: compile(query), values: {} });
 
 /** True when the database has every bundled migration applied. */
 export async function isMigrated(driver: SqlDriver): Promise<boolean> {
   try {
-    const { rows } = await driver.run({ query: latestMigration, values: {} });
-    return rows.length > 0 && Number(rows[0]!.created_at) >= latestMigrationTime();
+    const { rows } = await driver.run(statement(sql`SELECT max(created_at) AS latest FROM ${journalTable}`));
+    return Number(rows[0]?.latest ?? 0) >= latestMigrationTime();
   } catch (error) {
     if (/no such table/i.test(String(error))) return false;
     throw error;
@@ -38,4 +64,33 @@ export async function assertMigrated(driver: SqlDriver, url: string): Promise<vo
   if (!(await isMigrated(driver))) {
     throw new NotMigratedError(`the database at ${url} does not have convostore's latest schema`);
   }
+}
+
+/**
+ * A database migrated by convostore 0.1 recorded 0000_init in drizzle's default journal. Before
+ * convostore's migrations run against its own journal, that record moves there (and out of the
+ * default journal, where it would hide an application's own migrations); otherwise 0000_init would
+ * run again. Nothing happens unless that record (0000_init's time) is there and convostore's journal
+ * is still empty, so it is safe to call before every migration. Returns true when it moved it.
+ */
+export async function adoptLegacyJournal(driver: SqlDriver): Promise<boolean> {
+  const tables = await driver.run(
+    statement(sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (${MIGRATIONS_TABLE}, ${LEGACY_MIGRATIONS_TABLE})`),
+  );
+  const names = new Set(tables.rows.map((r) => r.name));
+  if (!names.has(LEGACY_MIGRATIONS_TABLE)) return false;
+  if (names.has(MIGRATIONS_TABLE)) {
+    const { rows } = await driver.run(statement(sql`SELECT count(*) AS n FROM ${journalTable}`));
+    if (Number(rows[0]?.n) > 0) return false;
+  }
+  const when = initMigrationTime();
+  const legacy = await driver.run(statement(sql`SELECT count(*) AS n FROM ${legacyTable} WHERE created_at = ${when}`));
+  if (Number(legacy.rows[0]?.n) === 0) return false;
+  await driver.batch([
+    // The table drizzle's SQLite migrator creates, so that its CREATE TABLE IF NOT EXISTS is a no-op.
+    statement(sql`CREATE TABLE IF NOT EXISTS ${journalTable} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`),
+    statement(sql`INSERT INTO ${journalTable} (hash, created_at) SELECT hash, created_at FROM ${legacyTable} WHERE created_at = ${when}`),
+    statement(sql`DELETE FROM ${legacyTable} WHERE created_at = ${when}`),
+  ]);
+  return true;
 }

@@ -3,18 +3,21 @@
  *
  * Callers' ids only ever arrive as bound parameters. A conversation is found through the unique
  * indexes on (users.id), (sessions.user_pk, sessions.id) and (agents.id); the scalar subqueries below
- * are uncorrelated, so SQLite evaluates each once per statement.
+ * are uncorrelated, so SQLite evaluates each once per statement. Lists of ids are bound as one JSON
+ * array and read with json_each, so a statement's text does not depend on a list's length.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { compile, type CompiledQuery } from './driver.js';
-import { agents, messages, sessions, users } from '../../drizzle/schema.js';
+import { agents, messages, refusals, sessions, users } from '../../drizzle/schema.js';
+import type { ConsecutiveRolePolicy } from '../types.js';
+import type { WriteMode } from '../core/backend.js';
 
 const p = (name: string) => sql.placeholder(name);
 
-/** Rows per multi-row INSERT: 4 parameters each keeps a statement far below SQLite's variable limit. */
-export const INSERT_CHUNK = 100;
+/** Rows per multi-row INSERT: 6 parameters each keeps a statement far below SQLite's variable limit. */
+export const INSERT_CHUNK = 500;
 
-/** No bound at all, for the optional `created_at >= cutoff` and seq bounds. */
+/** No bound at all, for the optional `created_at >= cutoff` and seq/position bounds. */
 export const NO_CUTOFF = -Number.MAX_SAFE_INTEGER;
 export const NO_SEQ_BOUND = Number.MAX_SAFE_INTEGER;
 /** Sorts after every real (lastActivityAt, sessionId) pair. */
@@ -24,6 +27,17 @@ const userPk = sql`(SELECT pk FROM ${users} WHERE id = ${p('userId')})`;
 const sessionPk = sql`(SELECT pk FROM ${sessions} WHERE user_pk = ${userPk} AND id = ${p('sessionId')})`;
 const agentPk = sql`(SELECT pk FROM ${agents} WHERE id = ${p('agentId')})`;
 const inConversation = sql`session_pk = ${sessionPk} AND agent_pk = ${agentPk}`;
+/** A message of the session by id: one lookup in convostore_messages_session_id_unique. */
+const byId = (name: string) => sql`(SELECT pk FROM ${messages} WHERE session_pk = ${sessionPk} AND id = ${p(name)})`;
+const idList = (name: string) => sql`(SELECT value FROM json_each(${p(name)}))`;
+
+/**
+ * Refuses the whole transaction when `condition` holds, by violating one of convostore_refusals'
+ * named CHECKs (see drizzle/schema.ts); sql-backend.ts turns the constraint's name into the error.
+ */
+function refuseWhen(column: 'conflict' | 'not_found' | 'consecutive_role' | 'too_large', condition: SQL): CompiledQuery {
+  return compile(sql`INSERT INTO ${refusals} (${sql.identifier(column)}) SELECT 1 WHERE ${condition}`);
+}
 
 export const upsertUser = compile(
   sql`INSERT INTO ${users} (id, created_at) VALUES (${p('userId')}, ${p('now')}) ON CONFLICT (id) DO NOTHING`,
@@ -33,121 +47,266 @@ export const upsertAgent = compile(
   sql`INSERT INTO ${agents} (id, created_at) VALUES (${p('agentId')}, ${p('now')}) ON CONFLICT (id) DO NOTHING`,
 );
 
-/** Last activity never moves backwards, even if the clock does. */
+/** A new session starts at `createdAt`; last activity never moves backwards, even if the clock does. */
 export const upsertSession = compile(sql`
   INSERT INTO ${sessions} (user_pk, id, created_at, last_activity_at)
-  SELECT pk, ${p('sessionId')}, ${p('now')}, ${p('now')} FROM ${users} WHERE id = ${p('userId')}
+  SELECT pk, ${p('sessionId')}, ${p('createdAt')}, max(${p('createdAt')}, ${p('now')}) FROM ${users} WHERE id = ${p('userId')}
   ON CONFLICT (user_pk, id) DO UPDATE SET last_activity_at = max(last_activity_at, excluded.last_activity_at)`);
 
-export type FirstMessageRule = 'keep' | 'skip' | 'throw';
+/**
+ * expectLastIds: the conversation's newest live ids, oldest first, joined by NUL (which no id holds),
+ * must equal the expected ones; `[]` (bound as NULL, limit 1) means no live message at all.
+ */
+export const refuseUnexpectedLast = refuseWhen(
+  'conflict',
+  sql`(SELECT group_concat(id, char(0) ORDER BY seq) FROM (
+    SELECT id, seq FROM ${messages} INDEXED BY convostore_messages_conversation_seq_unique
+    WHERE ${inConversation} AND +created_at >= ${p('cutoff')} ORDER BY seq DESC LIMIT ${p('count')}
+  )) IS NOT ${p('expected')}`,
+);
+
+export const deleteConversationIds = compile(sql`
+  DELETE FROM ${messages} WHERE ${inConversation} AND id IN ${idList('ids')}`);
+
+/** How many of the batch's ids the session holds (before the write): they are replaced or unchanged. */
+export const countStoredIds = compile(sql`
+  SELECT count(*) AS n FROM ${messages} WHERE session_pk = ${sessionPk} AND id IN ${idList('ids')}`);
 
 /**
- * Appends `count` messages after the conversation's last seq in one statement, so reading the last
- * seq and role and writing after them cannot be split by another writer. The rule for the first
- * message against the last live one (an expired message is invisible, so it cannot make a new one a
- * repeat):
- * - keep: append all;
- * - skip: leave out the first when its role repeats the stored last role, renumbering the rest;
- * - throw: make its seq NULL when the role repeats, so NOT NULL aborts the whole batch, which the
- *   backend reports as ConsecutiveRoleError. SQLite has no RAISE outside triggers; this is the one
- *   place a statement can refuse itself atomically inside a batch.
- * ORDER BY makes pk (the session's write order) follow seq.
+ * Writes up to INSERT_CHUNK messages in one statement. Reading the conversation's last seq and role
+ * and writing after them is one statement, so no other writer can come between.
+ *
+ * A message whose id is new to the session is appended: fresh ones are numbered after the last seq
+ * in batch order (`k`). The first fresh one meets the last live stored message under the rule:
+ * - keep: appended;
+ * - skip: left out when its role repeats the last (user/assistant only), the rest renumbered;
+ * - throw: its seq becomes NULL when its role repeats, so NOT NULL aborts the whole transaction,
+ *   which the backend reports as ConsecutiveRoleError.
+ * A message whose id the session holds hits the unique (session_pk, id) index and takes the
+ * ON CONFLICT branch (its proposed seq is out of every real range, so no other index objects first):
+ * - append: identical (agent, role, content, metadata) is a retry and changes nothing (the WHERE is
+ *   false); otherwise the first differing column is set to NULL and NOT NULL aborts the transaction
+ *   (agent_pk: another agent's id; role: another role; content: other content or metadata);
+ * - upsert: content and metadata are replaced in place, with the same NULL refusal for another agent
+ *   or role.
+ * ORDER BY makes pk (the session's write order) follow the batch's order.
  */
-export function insertMessages(count: number, rule: FirstMessageRule): CompiledQuery {
-  const key = `${rule}:${count}`;
-  let query = insertCache.get(key);
+export function writeMessages(count: number, rule: ConsecutiveRolePolicy, mode: WriteMode): CompiledQuery {
+  const key = `${rule}:${mode}:${count}`;
+  let query = writeCache.get(key);
   if (!query) {
     const rows = sql.join(
-      Array.from({ length: count }, (_, i) => sql`(${i + 1}, ${p(`role${i}`)}, ${p(`content${i}`)}, ${p(`ts${i}`)})`),
+      Array.from(
+        { length: count },
+        (_, i) => sql`(${i + 1}, ${p(`id${i}`)}, ${p(`role${i}`)}, ${p(`content${i}`)}, ${p(`metadata${i}`)}, ${p(`ts${i}`)})`,
+      ),
       sql`, `,
     );
-    const repeats = sql`c.last_role IS ${p('firstRole')}`;
+    const firstRepeats = sql`coalesce((SELECT role IN ('user', 'assistant') AND role IS c.last_role FROM f WHERE stored = 0 AND k = 1), 0)`;
+    const fresh = sql`c.last_seq + f.k`;
     const seq =
       rule === 'keep'
-        ? sql`c.last_seq + v.column1`
+        ? fresh
         : rule === 'skip'
-          ? sql`c.last_seq + v.column1 - (${repeats})`
-          : sql`CASE WHEN ${repeats} THEN NULL ELSE c.last_seq + v.column1 END`;
-    const where = rule === 'skip' ? sql`WHERE NOT (v.column1 = 1 AND ${repeats})` : sql``;
+          ? sql`${fresh} - ${firstRepeats}`
+          : sql`CASE WHEN f.k = 1 AND ${firstRepeats} THEN NULL ELSE ${fresh} END`;
+    const skip = rule === 'skip' ? sql`AND NOT (f.stored = 0 AND f.k = 1 AND ${firstRepeats})` : sql``;
+    const same = (column: string) => sql`${sql.identifier(column)} = excluded.${sql.identifier(column)}`;
+    const orNull = (condition: SQL, column: string) => sql`${sql.identifier(column)} = CASE WHEN ${condition} THEN ${sql.identifier(column)} END`;
+    const onConflict =
+      mode === 'append'
+        ? sql`DO UPDATE SET ${orNull(same('agent_pk'), 'agent_pk')}, ${orNull(same('role'), 'role')},
+            ${orNull(sql`${same('content')} AND metadata IS excluded.metadata`, 'content')}
+          WHERE NOT (${same('agent_pk')} AND ${same('role')} AND ${same('content')} AND metadata IS excluded.metadata)`
+        : sql`DO UPDATE SET ${orNull(same('agent_pk'), 'agent_pk')}, ${orNull(same('role'), 'role')},
+            content = excluded.content, metadata = excluded.metadata`;
     query = compile(sql`
-      INSERT INTO ${messages} (session_pk, agent_pk, seq, role, content, created_at)
-      SELECT c.session_pk, c.agent_pk, ${seq}, v.column2, v.column3, v.column4
-      FROM (
+      WITH v(ord, id, role, content, metadata, ts) AS (VALUES ${rows}),
+      c AS (
         SELECT s.pk AS session_pk, a.pk AS agent_pk,
           coalesce((SELECT max(seq) FROM ${messages} m WHERE m.session_pk = s.pk AND m.agent_pk = a.pk), 0) AS last_seq,
           (SELECT role FROM ${messages} m WHERE m.session_pk = s.pk AND m.agent_pk = a.pk AND +m.created_at >= ${p('cutoff')}
             ORDER BY seq DESC LIMIT 1) AS last_role
         FROM ${sessions} s, ${agents} a
         WHERE s.user_pk = ${userPk} AND s.id = ${p('sessionId')} AND a.id = ${p('agentId')}
-      ) AS c, (VALUES ${rows}) AS v
-      ${where}
-      ORDER BY v.column1`);
-    insertCache.set(key, query);
+      ),
+      n AS (
+        SELECT v.*, EXISTS (SELECT 1 FROM ${messages} m WHERE m.session_pk = c.session_pk AND m.id = v.id) AS stored FROM v, c
+      ),
+      f AS (SELECT n.*, row_number() OVER (PARTITION BY stored ORDER BY ord) AS k FROM n)
+      INSERT INTO ${messages} (session_pk, agent_pk, seq, id, role, content, metadata, created_at)
+      SELECT c.session_pk, c.agent_pk, CASE WHEN f.stored THEN ${NO_SEQ_BOUND} - f.ord ELSE ${seq} END,
+        f.id, f.role, f.content, f.metadata, f.ts
+      FROM f, c
+      WHERE 1 ${skip}
+      ORDER BY f.ord
+      ON CONFLICT (session_pk, id) ${onConflict}`);
+    writeCache.set(key, query);
   }
   return query;
 }
-const insertCache = new Map<string, CompiledQuery>();
+const writeCache = new Map<string, CompiledQuery>();
 
 /**
  * Retention on write: keep the newest `keepLast`; the unique index makes this a range delete. The
- * bound is the seq of the first message beyond the limit, not `max(seq) - keepLast`: TTL pruning
- * leaves gaps in seq when timestamps are not monotonic, and arithmetic would then delete too many.
+ * bound is the seq of the first message beyond the limit, not `max(seq) - keepLast`: deletes and
+ * TTL pruning leave gaps in seq, and arithmetic would then delete too many.
  */
 export const trimConversation = compile(sql`
   DELETE FROM ${messages} WHERE ${inConversation}
   AND seq <= (SELECT seq FROM ${messages} WHERE ${inConversation} ORDER BY seq DESC LIMIT 1 OFFSET ${p('keepLast')})`);
 
-const messageColumns = sql`seq, role, content, created_at`;
+const messageColumns = sql`id, seq, role, content, metadata, created_at`;
 
-// `+created_at` keeps the TTL filter off messages_created_at_idx: the planner must never trade the
-// conversation's index range for a scan of every message newer than the cutoff.
+// `+created_at` keeps the TTL filter off convostore_messages_created_at_idx: the planner must never
+// trade the conversation's index range for a scan of every message newer than the cutoff.
 export const readNewest = compile(sql`
-  SELECT ${messageColumns} FROM ${messages} INDEXED BY messages_conversation_seq_unique
+  SELECT ${messageColumns} FROM ${messages} INDEXED BY convostore_messages_conversation_seq_unique
   WHERE ${inConversation} AND seq < ${p('bound')} AND +created_at >= ${p('cutoff')}
   ORDER BY seq DESC LIMIT ${p('limit')}`);
 
 export const readOldest = compile(sql`
-  SELECT ${messageColumns} FROM ${messages} INDEXED BY messages_conversation_seq_unique
+  SELECT ${messageColumns} FROM ${messages} INDEXED BY convostore_messages_conversation_seq_unique
   WHERE ${inConversation} AND seq > ${p('bound')} AND +created_at >= ${p('cutoff')}
   ORDER BY seq ASC LIMIT ${p('limit')}`);
 
-/**
- * messages_session_idx holds (session_pk, pk), so write order needs no sort. INDEXED BY pins the
- * plan: with skewed statistics (one big session) SQLite would otherwise scan the whole table.
- */
-export const readSession = compile(sql`
-  SELECT a.id AS agent_id, m.seq, m.role, m.content, m.created_at
-  FROM ${messages} m INDEXED BY messages_session_idx JOIN ${agents} a ON a.pk = m.agent_pk
-  WHERE m.session_pk = ${sessionPk} AND +m.created_at >= ${p('cutoff')}
-  ORDER BY m.pk`);
+/** The batch's messages as stored after an upsert (the backend puts them back in batch order). */
+export const readConversationIds = compile(sql`
+  SELECT ${messageColumns} FROM ${messages} WHERE ${inConversation} AND id IN ${idList('ids')}`);
+
+const sessionMessageColumns = sql`m.pk AS position, a.id AS agent_id, m.id, m.seq, m.role, m.content, m.metadata, m.created_at`;
 
 /**
- * One page of a user's sessions, newest activity first, with per-agent counts of live messages.
- * The page is cut first (from sessions_user_activity_idx, walked backwards) and only its sessions'
- * messages are counted.
+ * A page of a session across agents in write order (pk). convostore_messages_session_idx holds
+ * (session_pk, pk), so a page is a range of it, with no sort; INDEXED BY pins the plan, since with
+ * skewed statistics (one big session) SQLite would otherwise scan the whole table. The bound is a
+ * cursor's position or, with `after`, the anchor message's pk. With an anchor, a first row marked
+ * `anchor = 1` says it exists, so "nothing after it" and "no such message" read differently.
  */
-export const listSessions = compile(sql`
-  WITH page AS (
-    SELECT pk, id, created_at, last_activity_at FROM ${sessions}
-    WHERE user_pk = ${userPk} AND (last_activity_at, id) < (${p('afterTime')}, ${p('afterId')})
-    ORDER BY last_activity_at DESC, id DESC LIMIT ${p('limit')}
-  )
-  SELECT page.id AS session_id, page.created_at, page.last_activity_at,
-    a.id AS agent_id, count(m.pk) AS message_count, max(m.created_at) AS last_message_at
-  FROM page
-  LEFT JOIN ${messages} m INDEXED BY messages_session_idx ON m.session_pk = page.pk AND +m.created_at >= ${p('cutoff')}
-  LEFT JOIN ${agents} a ON a.pk = m.agent_pk
-  GROUP BY page.pk, m.agent_pk
-  ORDER BY page.last_activity_at DESC, page.id DESC, a.id`);
+function sessionPage(newest: boolean, anchored: boolean): CompiledQuery {
+  const bound = anchored ? byId('afterId') : p('bound');
+  const page = sql`
+    SELECT 0 AS anchor, ${sessionMessageColumns}
+    FROM ${messages} m INDEXED BY convostore_messages_session_idx JOIN ${agents} a ON a.pk = m.agent_pk
+    WHERE m.session_pk = ${sessionPk} AND m.pk ${newest ? sql`<` : sql`>`} ${bound} AND +m.created_at >= ${p('cutoff')}
+    ORDER BY m.pk ${newest ? sql`DESC` : sql`ASC`} LIMIT ${p('limit')}`;
+  if (!anchored) return compile(page);
+  return compile(sql`
+    SELECT 1 AS anchor, NULL AS position, NULL AS agent_id, NULL AS id, NULL AS seq, NULL AS role, NULL AS content,
+      NULL AS metadata, NULL AS created_at
+    WHERE ${byId('afterId')} IS NOT NULL
+    UNION ALL
+    SELECT * FROM (${page})`);
+}
+export const readSessionNewest = sessionPage(true, false);
+export const readSessionOldest = sessionPage(false, false);
+export const readSessionNewestAfter = sessionPage(true, true);
+export const readSessionOldestAfter = sessionPage(false, true);
+
+export const getMessage = compile(sql`
+  SELECT ${sessionMessageColumns} FROM ${messages} m JOIN ${agents} a ON a.pk = m.agent_pk
+  WHERE m.session_pk = ${sessionPk} AND m.id = ${p('messageId')} AND +m.created_at >= ${p('cutoff')}`);
+
+/** updateMessage: `content` NULL keeps the content; `setMetadata` 0 keeps the metadata. */
+const newContent = sql`coalesce(${p('content')}, content)`;
+const newMetadata = sql`CASE WHEN ${p('setMetadata')} THEN ${p('metadata')} ELSE metadata END`;
+
+/** The size limit on content plus metadata, in UTF-8 bytes, checked against what the update leaves. */
+export const refuseTooLarge = refuseWhen(
+  'too_large',
+  sql`EXISTS (SELECT 1 FROM ${messages} WHERE session_pk = ${sessionPk} AND id = ${p('messageId')}
+    AND length(CAST(${newContent} AS BLOB)) + coalesce(length(CAST(${newMetadata} AS BLOB)), 0) > ${p('maxBytes')})`,
+);
+
+export const updateMessage = compile(sql`
+  UPDATE ${messages} SET content = ${newContent}, metadata = ${newMetadata}
+  WHERE session_pk = ${sessionPk} AND id = ${p('messageId')} AND +created_at >= ${p('cutoff')}`);
+
+export const deleteSessionIds = compile(sql`DELETE FROM ${messages} WHERE session_pk = ${sessionPk} AND id IN ${idList('ids')}`);
+
+export const refuseUnknownMessage = refuseWhen('not_found', sql`${byId('messageId')} IS NULL`);
+
+/** Everything of the message's conversation from it (inclusive) or after it. */
+export const truncateConversation = compile(sql`
+  DELETE FROM ${messages}
+  WHERE session_pk = ${sessionPk}
+  AND agent_pk = (SELECT agent_pk FROM ${messages} WHERE pk = ${byId('messageId')})
+  AND seq >= (SELECT seq FROM ${messages} WHERE pk = ${byId('messageId')}) + ${p('after')}`);
+
+/** One page of a user's sessions, or one session, with per-agent counts of live messages. */
+function sessionSummaries(page: SQL): CompiledQuery {
+  return compile(sql`
+    WITH page AS (${page})
+    SELECT page.id AS session_id, page.created_at, page.last_activity_at, page.title, page.metadata,
+      a.id AS agent_id, count(m.pk) AS message_count, max(m.created_at) AS last_message_at
+    FROM page
+    LEFT JOIN ${messages} m INDEXED BY convostore_messages_session_idx ON m.session_pk = page.pk AND +m.created_at >= ${p('cutoff')}
+    LEFT JOIN ${agents} a ON a.pk = m.agent_pk
+    GROUP BY page.pk, m.agent_pk
+    ORDER BY page.last_activity_at DESC, page.id DESC, a.id`);
+}
+
+const sessionFields = sql`pk, id, created_at, last_activity_at, title, metadata`;
+
+/** The page is cut first (from convostore_sessions_user_activity_idx, walked backwards); only its sessions' messages are counted. */
+export const listSessions = sessionSummaries(sql`
+  SELECT ${sessionFields} FROM ${sessions}
+  WHERE user_pk = ${userPk} AND (last_activity_at, id) < (${p('afterTime')}, ${p('afterId')})
+  ORDER BY last_activity_at DESC, id DESC LIMIT ${p('limit')}`);
+
+export const getSession = sessionSummaries(sql`SELECT ${sessionFields} FROM ${sessions} WHERE pk = ${sessionPk}`);
+
+export const readSessionMetadata = compile(sql`SELECT metadata FROM ${sessions} WHERE pk = ${sessionPk}`);
+
+/**
+ * updateSession: creates the session, or updates its title (`setTitle`) and metadata. The metadata
+ * is merged in JS and written only if nobody changed it since it was read (`WHERE metadata IS
+ * previous`): zero changes means a concurrent update won, and the backend merges again.
+ */
+export const updateSession = compile(sql`
+  INSERT INTO ${sessions} (user_pk, id, created_at, last_activity_at, title, metadata)
+  SELECT pk, ${p('sessionId')}, ${p('now')}, max(${p('now')}, coalesce(${p('activityAt')}, ${p('now')})), ${p('title')}, ${p('metadata')}
+  FROM ${users} WHERE id = ${p('userId')}
+  ON CONFLICT (user_pk, id) DO UPDATE SET
+    title = CASE WHEN ${p('setTitle')} THEN excluded.title ELSE title END,
+    metadata = CASE WHEN ${p('setMetadata')} THEN excluded.metadata ELSE metadata END,
+    last_activity_at = max(last_activity_at, coalesce(${p('activityAt')}, last_activity_at))
+  WHERE NOT ${p('setMetadata')} OR metadata IS ${p('previous')}`);
+
+const fromSessionPk = sql`(SELECT pk FROM ${sessions} WHERE user_pk = ${userPk} AND id = ${p('fromSessionId')})`;
+const toSessionPk = sql`(SELECT pk FROM ${sessions} WHERE user_pk = ${userPk} AND id = ${p('toSessionId')})`;
+const forkBound = sql`(SELECT pk FROM ${messages} WHERE session_pk = ${fromSessionPk} AND id = ${p('upToMessageId')})`;
+
+export const refuseForkWithoutSource = refuseWhen(
+  'not_found',
+  sql`${fromSessionPk} IS NULL OR (${p('upToMessageId')} IS NOT NULL AND ${forkBound} IS NULL)`,
+);
+export const refuseForkOntoExisting = refuseWhen('conflict', sql`${toSessionPk} IS NOT NULL`);
+
+export const forkSessionRow = compile(sql`
+  INSERT INTO ${sessions} (user_pk, id, created_at, last_activity_at, title, metadata)
+  SELECT user_pk, ${p('toSessionId')}, ${p('now')}, ${p('now')}, coalesce(${p('title')}, title), metadata
+  FROM ${sessions} WHERE pk = ${fromSessionPk}`);
+
+/** Copies in write order, so the fork's pks (its write order) follow the source's. */
+export const forkMessages = compile(sql`
+  INSERT INTO ${messages} (session_pk, agent_pk, seq, id, role, content, metadata, created_at)
+  SELECT ${toSessionPk}, agent_pk, seq, id, role, content, metadata, created_at
+  FROM ${messages} INDEXED BY convostore_messages_session_idx
+  WHERE session_pk = ${fromSessionPk} AND pk <= coalesce(${forkBound}, ${NO_SEQ_BOUND})
+  ORDER BY pk`);
 
 // Deletes name every table explicitly instead of leaning on ON DELETE CASCADE: PRAGMA foreign_keys
 // is per connection, and a remote libSQL connection is not ours to configure.
 
 export const deleteConversationMessages = compile(sql`DELETE FROM ${messages} WHERE ${inConversation}`);
 
-/** A session disappears with its last conversation, as it does in every backend. */
+/**
+ * A session disappears with its last message, as it does in every backend, unless it has a title or
+ * metadata (a chat named before its first message, or kept for its sidebar entry).
+ */
 export const deleteSessionIfEmpty = compile(sql`
-  DELETE FROM ${sessions} WHERE pk = ${sessionPk}
+  DELETE FROM ${sessions} WHERE pk = ${sessionPk} AND title IS NULL AND metadata IS NULL
   AND NOT EXISTS (SELECT 1 FROM ${messages} WHERE session_pk = ${sessionPk})`);
 
 export const deleteSessionMessages = compile(sql`DELETE FROM ${messages} WHERE session_pk = ${sessionPk}`);
@@ -172,9 +331,5 @@ export const pruneBeyondLimit = compile(sql`
     ) WHERE rank > ${p('keepLast')})`);
 
 export const enableWal = compile(sql`PRAGMA journal_mode = WAL`);
-
-export const latestMigration = compile(
-  sql`SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1`,
-);
 
 export type { SQL };

@@ -1,12 +1,33 @@
-import { ConsecutiveRoleError } from '../errors.js';
-import type { ConversationKey, DeleteResult, SessionSummary } from '../types.js';
-import type { AppendRequest, AppendResult, ListRequest, PruneRequest, RawMessage, RawSessionMessage, ReadRequest, StorageBackend } from '../core/backend.js';
-import type { Row, SqlDriver, Statement } from './driver.js';
+import { conflictMessage } from '../core/conflicts.js';
+import { utf8Length } from '../core/validate.js';
+import { ConflictError, ConsecutiveRoleError, NotFoundError, TooLargeError } from '../errors.js';
+import type { ConversationKey, DeleteResult, Metadata, SessionSummary } from '../types.js';
+import type {
+  ForkRequest,
+  ListRequest,
+  MessageChange,
+  PruneRequest,
+  RawMessage,
+  RawSessionMessage,
+  ReadRequest,
+  SessionChange,
+  SessionReadRequest,
+  StorageBackend,
+  WriteRequest,
+  WriteResult,
+} from '../core/backend.js';
+import type { Row, SqlDriver, Statement, StatementResult } from './driver.js';
 import * as q from './queries.js';
+import { refusalOf } from './refusals.js';
+
+/** Rounds of updateSession's read-merge-write before giving up on a session many writers hammer. */
+const MAX_MERGE_ROUNDS = 50;
 
 /**
  * The SQL backend, once for every driver: each operation is a list of statements handed to the
- * driver, which runs them as one transaction (one round trip to a remote libSQL database).
+ * driver, which runs them as one transaction (one round trip to a remote libSQL database). What a
+ * write depends on (the last role, stored ids, the expected suffix) is decided inside that
+ * transaction, by the statements themselves; a refusal aborts it whole (see refusals.ts).
  */
 export class SqlBackend implements StorageBackend {
   readonly name: string;
@@ -19,43 +40,67 @@ export class SqlBackend implements StorageBackend {
     this.maxMessageBytes = maxMessageBytes;
   }
 
-  async append(request: AppendRequest): Promise<AppendResult> {
+  async write(request: WriteRequest): Promise<WriteResult> {
     const { key, messages, now } = request;
-    const ids = { userId: key.userId, sessionId: key.sessionId, agentId: key.agentId, now };
+    const cutoff = request.cutoff ?? q.NO_CUTOFF;
+    const ids = { userId: key.userId, sessionId: key.sessionId, agentId: key.agentId, now, createdAt: request.createdAt ?? now, cutoff };
+    const batchIds = JSON.stringify(messages.map((m) => m.id));
     const statements: Statement[] = [
       { query: q.upsertUser, values: ids },
       { query: q.upsertAgent, values: ids },
       { query: q.upsertSession, values: ids },
     ];
-    const inserts: number[] = [];
+    if (request.expectLastIds !== undefined) {
+      const expected = request.expectLastIds;
+      statements.push({
+        query: q.refuseUnexpectedLast,
+        values: { ...ids, count: Math.max(1, expected.length), expected: expected.length === 0 ? null : expected.join('\0') },
+      });
+    }
+    if (request.deleteIds !== undefined && request.deleteIds.length > 0) {
+      statements.push({ query: q.deleteConversationIds, values: { ...ids, ids: JSON.stringify(request.deleteIds) } });
+    }
+    const counted = statements.length;
+    if (messages.length > 0) statements.push({ query: q.countStoredIds, values: { ...ids, ids: batchIds } });
+    const writes: number[] = [];
     for (let start = 0; start < messages.length; start += q.INSERT_CHUNK) {
       const chunk = messages.slice(start, start + q.INSERT_CHUNK);
-      const values: Record<string, unknown> = { ...ids, firstRole: messages[0]!.role, cutoff: request.cutoff ?? q.NO_CUTOFF };
+      const values: Record<string, unknown> = { ...ids };
       chunk.forEach((m, i) => {
+        values[`id${i}`] = m.id;
         values[`role${i}`] = m.role;
         values[`content${i}`] = m.json;
+        values[`metadata${i}`] = m.metadata ?? null;
         values[`ts${i}`] = m.timestamp;
       });
-      inserts.push(statements.length);
-      statements.push({ query: q.insertMessages(chunk.length, start === 0 ? request.policy : 'keep'), values });
+      writes.push(statements.length);
+      // The rule meets the first fresh message; later chunks only append after it.
+      statements.push({ query: q.writeMessages(chunk.length, start === 0 ? request.policy : 'keep', request.mode), values });
     }
-    if (request.keepLast !== undefined) {
-      statements.push({ query: q.trimConversation, values: { ...ids, keepLast: request.keepLast } });
-    }
-    statements.push(this.#read(key, { order: 'newest', afterSeq: undefined, limit: request.window, cutoff: request.cutoff }));
+    if (request.keepLast !== undefined) statements.push({ query: q.trimConversation, values: { ...ids, keepLast: request.keepLast } });
+    if (request.deleteIds !== undefined) statements.push({ query: q.deleteSessionIfEmpty, values: ids });
+    const readBack = request.mode === 'upsert' && messages.length > 0 ? statements.length : -1;
+    if (readBack >= 0) statements.push({ query: q.readConversationIds, values: { ...ids, ids: batchIds } });
+    const window = request.window === 0 ? -1 : statements.length;
+    if (window >= 0) statements.push(this.#read(key, { order: 'newest', afterSeq: undefined, limit: request.window, cutoff: request.cutoff }));
 
-    let results;
-    try {
-      results = await this.#driver.batch(statements);
-    } catch (error) {
-      if (request.policy === 'throw' && /NOT NULL constraint failed: messages\.seq/.test(String(error))) {
-        throw new ConsecutiveRoleError(messages[0]!.role);
-      }
-      throw error;
+    const results = await this.#batch(statements, messages[0]?.role);
+    const stored = messages.length > 0 ? Number(results[counted]!.rows[0]!.n) : 0;
+    const changed = writes.reduce((n, i) => n + results[i]!.changes, 0);
+    // An upsert's replaced rows count as changes; an append's identical ones do not.
+    const replaced = request.mode === 'upsert' ? stored : 0;
+    let storedRows: RawMessage[] = [];
+    if (readBack >= 0) {
+      const byId = new Map(results[readBack]!.rows.map((row) => [row.id as string, toRawMessage(row)]));
+      storedRows = messages.flatMap((m) => byId.get(m.id) ?? []);
     }
-    const appended = inserts.reduce((n, i) => n + results[i]!.changes, 0);
-    const window = results[results.length - 1]!.rows.map(toRawMessage).reverse();
-    return { appended, window };
+    return {
+      appended: changed - replaced,
+      replaced,
+      unchanged: request.mode === 'append' ? stored : 0,
+      stored: storedRows,
+      window: window >= 0 ? results[window]!.rows.map(toRawMessage).reverse() : [],
+    };
   }
 
   async readPage(key: ConversationKey, request: ReadRequest): Promise<RawMessage[]> {
@@ -63,16 +108,162 @@ export class SqlBackend implements StorageBackend {
     return (await this.#driver.run(this.#read(key, request))).rows.map(toRawMessage);
   }
 
-  async readSession(userId: string, sessionId: string, cutoff: number | undefined): Promise<RawSessionMessage[]> {
+  async readSession(userId: string, sessionId: string, request: SessionReadRequest): Promise<RawSessionMessage[] | null> {
+    const newest = request.order === 'newest';
+    const anchored = request.afterId !== undefined;
+    const query = anchored
+      ? newest
+        ? q.readSessionNewestAfter
+        : q.readSessionOldestAfter
+      : newest
+        ? q.readSessionNewest
+        : q.readSessionOldest;
     const { rows } = await this.#driver.run({
-      query: q.readSession,
-      values: { userId, sessionId, cutoff: cutoff ?? q.NO_CUTOFF },
+      query,
+      values: {
+        userId,
+        sessionId,
+        afterId: request.afterId ?? null,
+        bound: request.afterPosition ?? (newest ? q.NO_SEQ_BOUND : 0),
+        cutoff: request.cutoff ?? q.NO_CUTOFF,
+        limit: request.limit ?? -1,
+      },
     });
-    return rows.map((row) => {
-      const message = toRawMessage(row) as RawSessionMessage;
-      message.agentId = row.agent_id as string;
-      return message;
+    if (anchored) {
+      if (rows[0]?.anchor !== 1) return null;
+      rows.shift();
+    }
+    return rows.map(toRawSessionMessage);
+  }
+
+  async getMessage(userId: string, sessionId: string, messageId: string, cutoff: number | undefined): Promise<RawSessionMessage | null> {
+    const { rows } = await this.#driver.run({
+      query: q.getMessage,
+      values: { userId, sessionId, messageId, cutoff: cutoff ?? q.NO_CUTOFF },
     });
+    return rows[0] ? toRawSessionMessage(rows[0]) : null;
+  }
+
+  async updateMessage(
+    userId: string,
+    sessionId: string,
+    messageId: string,
+    change: MessageChange,
+    cutoff: number | undefined,
+  ): Promise<RawSessionMessage | null> {
+    const values = {
+      userId,
+      sessionId,
+      messageId,
+      cutoff: cutoff ?? q.NO_CUTOFF,
+      content: change.json ?? null,
+      setMetadata: change.metadata === undefined ? 0 : 1,
+      metadata: change.metadata ?? null,
+      maxBytes: this.maxMessageBytes,
+    };
+    try {
+      const results = await this.#driver.batch([
+        { query: q.refuseTooLarge, values },
+        { query: q.updateMessage, values },
+        { query: q.getMessage, values },
+      ]);
+      const row = results[2]!.rows[0];
+      return results[1]!.changes > 0 && row ? toRawSessionMessage(row) : null;
+    } catch (error) {
+      if (refusalOf(error) !== 'too_large') throw error;
+      // The refusal does not say the size; the stored part it was added to is read once, to say it.
+      const current = await this.getMessage(userId, sessionId, messageId, undefined);
+      const json = change.json ?? current?.json ?? '';
+      const metadata = change.metadata === undefined ? current?.metadata : change.metadata;
+      throw new TooLargeError(utf8Length(json) + (metadata ? utf8Length(metadata) : 0), this.maxMessageBytes, this.name);
+    }
+  }
+
+  async deleteMessages(userId: string, sessionId: string, messageIds: string[]): Promise<number> {
+    const values = { userId, sessionId, ids: JSON.stringify(messageIds) };
+    const [deleted] = await this.#driver.batch([
+      { query: q.deleteSessionIds, values },
+      { query: q.deleteSessionIfEmpty, values },
+    ]);
+    return deleted!.changes;
+  }
+
+  async truncateAfter(userId: string, sessionId: string, messageId: string, inclusive: boolean): Promise<number | null> {
+    const values = { userId, sessionId, messageId, after: inclusive ? 0 : 1 };
+    try {
+      const [, deleted] = await this.#driver.batch([
+        { query: q.refuseUnknownMessage, values },
+        { query: q.truncateConversation, values },
+        { query: q.deleteSessionIfEmpty, values },
+      ]);
+      return deleted!.changes;
+    } catch (error) {
+      if (refusalOf(error) === 'not_found') return null;
+      throw error;
+    }
+  }
+
+  async getSession(userId: string, sessionId: string, cutoff: number | undefined): Promise<SessionSummary | null> {
+    const { rows } = await this.#driver.run({ query: q.getSession, values: { userId, sessionId, cutoff: cutoff ?? q.NO_CUTOFF } });
+    return toSummaries(rows)[0] ?? null;
+  }
+
+  async updateSession(userId: string, sessionId: string, change: SessionChange): Promise<void> {
+    const base = {
+      userId,
+      sessionId,
+      now: change.now,
+      activityAt: change.activityAt ?? null,
+      setTitle: change.title === undefined ? 0 : 1,
+      title: change.title ?? null,
+      setMetadata: change.metadata === undefined ? 0 : 1,
+    };
+    // Metadata is merged here, not in SQL: SQLite's json functions re-render numbers and would not
+    // give back exactly what was written. Written only if unchanged since read; else merged again.
+    for (let round = 0; round < MAX_MERGE_ROUNDS; round++) {
+      let previous: string | null = null;
+      let metadata: string | null = null;
+      if (change.metadata !== undefined) {
+        const { rows } = await this.#driver.run({ query: q.readSessionMetadata, values: base });
+        previous = (rows[0]?.metadata as string | null | undefined) ?? null;
+        metadata = mergeMetadata(previous, change.metadata);
+      }
+      const [, updated] = await this.#driver.batch([
+        { query: q.upsertUser, values: base },
+        { query: q.updateSession, values: { ...base, previous, metadata } },
+      ]);
+      if (updated!.changes > 0) return;
+    }
+    throw new ConflictError('updateSession: the session metadata kept changing under this update; try again');
+  }
+
+  async forkSession(userId: string, fromSessionId: string, toSessionId: string, request: ForkRequest): Promise<void> {
+    const values = {
+      userId,
+      fromSessionId,
+      toSessionId,
+      upToMessageId: request.upToMessageId ?? null,
+      title: request.title ?? null,
+      now: request.now,
+    };
+    try {
+      await this.#driver.batch([
+        { query: q.refuseForkWithoutSource, values },
+        { query: q.refuseForkOntoExisting, values },
+        { query: q.forkSessionRow, values },
+        { query: q.forkMessages, values },
+      ]);
+    } catch (error) {
+      const refusal = refusalOf(error);
+      if (refusal === 'conflict') throw new ConflictError(`toSessionId: the session '${toSessionId}' already exists`);
+      if (refusal !== 'not_found') throw error;
+      const source = await this.getSession(userId, fromSessionId, undefined);
+      throw new NotFoundError(
+        source
+          ? `options.upToMessageId: no message '${request.upToMessageId}' in the session`
+          : `fromSessionId: no session '${fromSessionId}'`,
+      );
+    }
   }
 
   async listSessions(userId: string, request: ListRequest): Promise<SessionSummary[]> {
@@ -87,28 +278,7 @@ export class SqlBackend implements StorageBackend {
         cutoff: request.cutoff ?? q.NO_CUTOFF,
       },
     });
-    // One row per (session, agent), sessions already in page order.
-    const summaries: SessionSummary[] = [];
-    for (const row of rows) {
-      const sessionId = row.session_id as string;
-      let summary = summaries[summaries.length - 1];
-      if (summary?.sessionId !== sessionId) {
-        summary = {
-          sessionId,
-          createdAt: Number(row.created_at),
-          lastActivityAt: Number(row.last_activity_at),
-          messageCount: 0,
-          agents: [],
-        };
-        summaries.push(summary);
-      }
-      const count = Number(row.message_count);
-      if (row.agent_id !== null && count > 0) {
-        summary.agents.push({ agentId: row.agent_id as string, messageCount: count, lastMessageAt: Number(row.last_message_at) });
-        summary.messageCount += count;
-      }
-    }
-    return summaries;
+    return toSummaries(rows);
   }
 
   async listUsers(after: string | undefined, limit: number): Promise<string[]> {
@@ -157,6 +327,28 @@ export class SqlBackend implements StorageBackend {
     await this.#driver.close();
   }
 
+  /** A write batch, its refusals turned into the contract's errors. */
+  async #batch(statements: Statement[], firstRole: string | undefined): Promise<StatementResult[]> {
+    try {
+      return await this.#driver.batch(statements);
+    } catch (error) {
+      switch (refusalOf(error)) {
+        case 'repeat':
+          throw new ConsecutiveRoleError(firstRole ?? 'user');
+        case 'conflict':
+          throw new ConflictError(conflictMessage('expectLastIds'));
+        case 'other_agent':
+          throw new ConflictError(conflictMessage('otherAgent'));
+        case 'other_role':
+          throw new ConflictError(conflictMessage('role'));
+        case 'other_content':
+          throw new ConflictError(conflictMessage('changed'));
+        default:
+          throw error;
+      }
+    }
+  }
+
   #read(key: ConversationKey, request: ReadRequest): Statement {
     const newest = request.order === 'newest';
     return {
@@ -172,11 +364,57 @@ export class SqlBackend implements StorageBackend {
   }
 }
 
+/** Top-level keys set or (null) removed; the result is NULL when no key is left. */
+function mergeMetadata(previous: string | null, patch: Metadata): string | null {
+  const merged = previous === null ? {} : (JSON.parse(previous) as Metadata);
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete merged[k];
+    else merged[k] = v;
+  }
+  return Object.keys(merged).length > 0 ? JSON.stringify(merged) : null;
+}
+
+/** One row per (session, agent), sessions already in page order. */
+function toSummaries(rows: Row[]): SessionSummary[] {
+  const summaries: SessionSummary[] = [];
+  for (const row of rows) {
+    const sessionId = row.session_id as string;
+    let summary = summaries[summaries.length - 1];
+    if (summary?.sessionId !== sessionId) {
+      summary = {
+        sessionId,
+        createdAt: Number(row.created_at),
+        lastActivityAt: Number(row.last_activity_at),
+        messageCount: 0,
+        agents: [],
+      };
+      if (row.title != null) summary.title = row.title as string;
+      if (row.metadata != null) summary.metadata = JSON.parse(row.metadata as string) as Metadata;
+      summaries.push(summary);
+    }
+    const count = Number(row.message_count);
+    if (row.agent_id !== null && count > 0) {
+      summary.agents.push({ agentId: row.agent_id as string, messageCount: count, lastMessageAt: Number(row.last_message_at) });
+      summary.messageCount += count;
+    }
+  }
+  return summaries;
+}
+
 function toRawMessage(row: Row): RawMessage {
   return {
+    id: row.id as string,
     seq: Number(row.seq),
     role: row.role as RawMessage['role'],
     json: row.content as string,
+    metadata: row.metadata as string | null,
     timestamp: Number(row.created_at),
   };
+}
+
+function toRawSessionMessage(row: Row): RawSessionMessage {
+  const message = toRawMessage(row) as RawSessionMessage;
+  message.agentId = row.agent_id as string;
+  message.position = Number(row.position);
+  return message;
 }
