@@ -29,14 +29,22 @@ function open(path: string): Database.Database {
   return db;
 }
 
-test('a migrated file has the four tables and drizzle’s journal', async (t) => {
+test('a migrated file has convostore’s tables and its own migration journal', async (t) => {
   const db = open(await migratedFile());
   const tables = db
     .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
     .pluck()
     .all();
-  t.deepEqual(tables, ['__drizzle_migrations', 'agents', 'messages', 'sessions', 'users']);
-  t.is(db.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get(), 1);
+  t.deepEqual(tables, [
+    '__convostore_migrations',
+    'convostore_agents',
+    'convostore_messages',
+    'convostore_refusals',
+    'convostore_sessions',
+    'convostore_users',
+  ]);
+  t.is(db.prepare('SELECT count(*) FROM __convostore_migrations').pluck().get(), 2);
+  t.is(db.prepare('SELECT count(*) FROM convostore_refusals').pluck().get(), 0, 'the refusals table stays empty');
   t.is(db.pragma('journal_mode', { simple: true }), 'wal');
   db.close();
 });
@@ -47,26 +55,27 @@ test('foreign keys: sessions → users, messages → sessions and agents, all ON
     (db.pragma(`foreign_key_list(${table})`) as Array<{ table: string; from: string; to: string; on_delete: string }>)
       .map((fk) => `${fk.from}->${fk.table}.${fk.to} ${fk.on_delete}`)
       .sort();
-  t.deepEqual(fks('sessions'), ['user_pk->users.pk CASCADE']);
-  t.deepEqual(fks('messages'), ['agent_pk->agents.pk CASCADE', 'session_pk->sessions.pk CASCADE']);
-  t.deepEqual(fks('users'), []);
+  t.deepEqual(fks('convostore_sessions'), ['user_pk->convostore_users.pk CASCADE']);
+  t.deepEqual(fks('convostore_messages'), ['agent_pk->convostore_agents.pk CASCADE', 'session_pk->convostore_sessions.pk CASCADE']);
+  t.deepEqual(fks('convostore_users'), []);
   t.deepEqual(db.pragma('foreign_key_check'), []);
   db.close();
 });
 
-test('indexes serve the reads: conversation window, session order, listing, TTL', async (t) => {
+test('indexes serve the reads: conversation window, session order, message by id, listing, TTL', async (t) => {
   const db = open(await migratedFile());
   const indexes = db
     .prepare("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
     .all();
   t.deepEqual(indexes, [
-    { name: 'agents_id_unique', tbl_name: 'agents' },
-    { name: 'messages_conversation_seq_unique', tbl_name: 'messages' },
-    { name: 'messages_created_at_idx', tbl_name: 'messages' },
-    { name: 'messages_session_idx', tbl_name: 'messages' },
-    { name: 'sessions_user_activity_idx', tbl_name: 'sessions' },
-    { name: 'sessions_user_id_unique', tbl_name: 'sessions' },
-    { name: 'users_id_unique', tbl_name: 'users' },
+    { name: 'convostore_agents_id_unique', tbl_name: 'convostore_agents' },
+    { name: 'convostore_messages_conversation_seq_unique', tbl_name: 'convostore_messages' },
+    { name: 'convostore_messages_created_at_idx', tbl_name: 'convostore_messages' },
+    { name: 'convostore_messages_session_id_unique', tbl_name: 'convostore_messages' },
+    { name: 'convostore_messages_session_idx', tbl_name: 'convostore_messages' },
+    { name: 'convostore_sessions_user_activity_idx', tbl_name: 'convostore_sessions' },
+    { name: 'convostore_sessions_user_id_unique', tbl_name: 'convostore_sessions' },
+    { name: 'convostore_users_id_unique', tbl_name: 'convostore_users' },
   ]);
   // The store's own statements: index searches, no table scan, no sort.
   const plan = (query: { sql: string; params: readonly unknown[] }) =>
@@ -74,33 +83,75 @@ test('indexes serve the reads: conversation window, session order, listing, TTL'
       .map((p) => p.detail)
       .join('\n');
   const window = plan(q.readNewest);
-  t.regex(window, /SEARCH messages USING (COVERING )?INDEX messages_conversation_seq_unique \(session_pk=\? AND agent_pk=\? AND seq<\?\)/);
-  t.regex(plan(q.readOldest), /SEARCH messages USING (COVERING )?INDEX messages_conversation_seq_unique/);
-  t.regex(plan(q.readSession), /SEARCH m USING INDEX messages_session_idx/);
-  t.regex(plan(q.listSessions), /SEARCH sessions USING (COVERING )?INDEX sessions_user_activity_idx/);
-  for (const query of [q.readNewest, q.readOldest, q.readSession, q.listSessions, q.trimConversation]) {
-    t.notRegex(plan(query), /SCAN (messages|sessions|m)\b/, query.sql);
+  t.regex(
+    window,
+    /SEARCH convostore_messages USING (COVERING )?INDEX convostore_messages_conversation_seq_unique \(session_pk=\? AND agent_pk=\? AND seq<\?\)/,
+  );
+  t.regex(plan(q.readOldest), /SEARCH convostore_messages USING (COVERING )?INDEX convostore_messages_conversation_seq_unique/);
+  for (const page of [q.readSessionOldest, q.readSessionNewest, q.readSessionOldestAfter, q.readSessionNewestAfter]) {
+    t.regex(plan(page), /SEARCH m USING INDEX convostore_messages_session_idx \(session_pk=\? AND rowid[<>]\?\)/);
+    t.notRegex(plan(page), /TEMP B-TREE/, page.sql);
+  }
+  t.regex(plan(q.getMessage), /SEARCH m USING INDEX convostore_messages_session_id_unique \(session_pk=\? AND id=\?\)/);
+  t.regex(plan(q.listSessions), /SEARCH convostore_sessions USING (COVERING )?INDEX convostore_sessions_user_activity_idx/);
+  t.regex(plan(q.writeMessages(3, 'skip', 'append')), /SEARCH m USING (COVERING )?INDEX convostore_messages_session_id_unique/);
+  // Every statement of the store: index searches only, never a scan of messages or sessions. (A
+  // whole-table scan is what prune is for; its statements are left out.)
+  const statements = [
+    q.readNewest,
+    q.readOldest,
+    q.readSessionOldest,
+    q.readSessionNewest,
+    q.readSessionOldestAfter,
+    q.readSessionNewestAfter,
+    q.getMessage,
+    q.listSessions,
+    q.getSession,
+    q.trimConversation,
+    q.refuseUnexpectedLast,
+    q.deleteConversationIds,
+    q.countStoredIds,
+    q.readConversationIds,
+    q.refuseTooLarge,
+    q.updateMessage,
+    q.deleteSessionIds,
+    q.refuseUnknownMessage,
+    q.truncateConversation,
+    q.readSessionMetadata,
+    q.updateSession,
+    q.refuseForkWithoutSource,
+    q.refuseForkOntoExisting,
+    q.forkSessionRow,
+    q.forkMessages,
+    q.deleteConversationMessages,
+    q.deleteSessionIfEmpty,
+    q.writeMessages(3, 'keep', 'upsert'),
+    q.writeMessages(3, 'throw', 'append'),
+  ];
+  for (const query of statements) {
+    t.notRegex(plan(query), /SCAN (convostore_messages|convostore_sessions|m|s)\b/, query.sql);
   }
   t.notRegex(window, /TEMP B-TREE/);
-  t.notRegex(plan(q.readSession), /TEMP B-TREE/);
   db.close();
 });
 
 test('deleting a user cascades to sessions and messages, and leaves other users alone', async (t) => {
   const db = open(await migratedFile());
-  const count = (table: string) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get();
+  const count = (table: string) => db.prepare(`SELECT count(*) FROM convostore_${table}`).pluck().get();
   t.deepEqual([count('users'), count('sessions'), count('messages')], [2, 3, 4]);
-  db.prepare('DELETE FROM users WHERE id = ?').run('alice');
+  db.prepare('DELETE FROM convostore_users WHERE id = ?').run('alice');
   t.deepEqual([count('users'), count('sessions'), count('messages')], [1, 1, 1]);
-  t.is(db.prepare('SELECT content FROM messages').pluck().get(), JSON.stringify([{ text: 'bob' }]));
+  t.is(db.prepare('SELECT content FROM convostore_messages').pluck().get(), JSON.stringify([{ text: 'bob' }]));
   db.close();
 });
 
-test('constraints refuse a bad role, a duplicate position and an orphan message', async (t) => {
+test('constraints refuse a bad role, a duplicate position or id and an orphan message', async (t) => {
   const db = open(await migratedFile());
   const insert = db.prepare(
-    'INSERT INTO messages (session_pk, agent_pk, seq, role, content, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    'INSERT INTO convostore_messages (session_pk, agent_pk, seq, id, role, content, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
+  let n = 0;
+  const run = (sessionPk: number, seq: number, role: string, id = `fresh-${n++}`) => insert.run(sessionPk, 1, seq, id, role, '[]', 0);
   // better-sqlite3's SqliteError fails ava's `instanceof Error` check under the tsx loader, so the
   // message is read directly.
   const failure = (fn: () => unknown): string => {
@@ -111,13 +162,19 @@ test('constraints refuse a bad role, a duplicate position and an orphan message'
     }
     return 'did not throw';
   };
-  t.regex(failure(() => insert.run(1, 1, 99, 'system', '[]', 0)), /CHECK constraint failed: messages_role_check/);
-  t.regex(failure(() => insert.run(1, 1, 1, 'user', '[]', 0)), /UNIQUE constraint failed/);
-  t.regex(failure(() => insert.run(999, 1, 1, 'user', '[]', 0)), /FOREIGN KEY constraint failed/);
-  t.regex(failure(() => insert.run(1, 1, 0, 'user', '[]', 0)), /CHECK constraint failed: messages_seq_check/);
+  t.regex(failure(() => run(1, 99, 'developer')), /CHECK constraint failed: convostore_messages_role_check/);
+  t.is(failure(() => run(1, 99, 'system')), 'did not throw', 'system and tool are roles now');
+  t.is(failure(() => run(1, 100, 'tool')), 'did not throw');
+  t.regex(failure(() => run(1, 1, 'user')), /UNIQUE constraint failed: convostore_messages\.session_pk, convostore_messages\.agent_pk/);
+  const taken = db.prepare('SELECT id FROM convostore_messages WHERE session_pk = 1 LIMIT 1').pluck().get() as string;
+  t.regex(failure(() => run(1, 101, 'user', taken)), /UNIQUE constraint failed: convostore_messages\.session_pk, convostore_messages\.id/);
+  t.is(failure(() => run(2, 101, 'user', taken)), 'did not throw', 'ids are unique per session, not store-wide');
+  t.regex(failure(() => run(999, 1, 'user')), /FOREIGN KEY constraint failed/);
+  t.regex(failure(() => run(1, 0, 'user')), /CHECK constraint failed: convostore_messages_seq_check/);
   t.regex(
-    failure(() => db.prepare('INSERT INTO sessions (user_pk, id, created_at, last_activity_at) VALUES (1, ?, 0, 0)').run('s1')),
+    failure(() => db.prepare('INSERT INTO convostore_sessions (user_pk, id, created_at, last_activity_at) VALUES (1, ?, 0, 0)').run('s1')),
     /UNIQUE constraint failed/,
   );
+  t.regex(failure(() => db.prepare('INSERT INTO convostore_refusals (conflict) VALUES (1)').run()), /CHECK constraint failed: convostore_refused_conflict/);
   db.close();
 });
