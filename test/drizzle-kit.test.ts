@@ -34,7 +34,7 @@ test('drizzle-kit generate finds nothing to generate (schema and migrations in s
   }
 });
 
-test('npx drizzle-kit migrate with zero flags creates the four tables; the store opens the file as migrated', async (t) => {
+test('npx drizzle-kit migrate with zero flags creates convostore’s tables; the store opens the file as migrated', async (t) => {
   const file = tempFile(dir);
   const { stdout, stderr } = await run(drizzleKit, ['migrate'], {
     cwd: root,
@@ -43,10 +43,17 @@ test('npx drizzle-kit migrate with zero flags creates the four tables; the store
   t.regex(stdout + stderr, /migrations applied successfully/i);
   const db = new Database(file);
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
-  const applied = db.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get();
+  const applied = db.prepare('SELECT count(*) FROM __convostore_migrations').pluck().get();
   db.close();
-  t.deepEqual(tables, ['__drizzle_migrations', 'agents', 'messages', 'sessions', 'users']);
-  t.is(applied, 1);
+  t.deepEqual(tables, [
+    '__convostore_migrations',
+    'convostore_agents',
+    'convostore_messages',
+    'convostore_refusals',
+    'convostore_sessions',
+    'convostore_users',
+  ]);
+  t.is(applied, 2);
   // The store sees drizzle-kit's journal and does not migrate again.
   const store = await SqlChatStorage.openLibsql(`file:${file}`, { migrate: false, logger: null });
   await store.saveChatMessage('u', 's', 'a', { role: 'user', content: 'after drizzle-kit' });
