@@ -23,6 +23,7 @@ export class BetterSqlite3Driver implements SqlDriver {
     return this.#exec(statement);
   }
 
+  /** Local and synchronous: no transport to lose an answer, so nothing is ever retried. */
   async batch(statements: Statement[]): Promise<StatementResult[]> {
     return this.#transaction(statements);
   }

@@ -18,6 +18,10 @@ export interface Statement {
 
 export type Row = Record<string, unknown>;
 
+export interface BatchOptions {
+  idempotent?: boolean;
+}
+
 export interface StatementResult {
   rows: Row[];
   changes: number;
@@ -30,8 +34,12 @@ export interface SqlDriver {
    * a remote driver may retry it after a transport failure. Every write goes through `batch`.
    */
   run(statement: Statement): Promise<StatementResult>;
-  /** All statements in one write transaction: every one applies or none does. */
-  batch(statements: Statement[]): Promise<StatementResult[]>;
+  /**
+   * All statements in one write transaction: every one applies or none does. `idempotent`: applying
+   * the batch twice leaves what applying it once does (a write whose message ids make a repeat a
+   * no-op), so a remote driver may send it again when the answer was lost in transit.
+   */
+  batch(statements: Statement[], options?: BatchOptions): Promise<StatementResult[]>;
   close(): Promise<void>;
 }
 

@@ -1,10 +1,10 @@
 import type { Client, InArgs, InValue, ResultSet } from '@libsql/client';
 import { UnauthorizedError, UnavailableError } from '../errors.js';
-import { bind, busyBackoffMs, isBusy, type SqlDriver, type Statement, type StatementResult, type Row } from './driver.js';
+import { bind, busyBackoffMs, isBusy, type BatchOptions, type SqlDriver, type Statement, type StatementResult, type Row } from './driver.js';
 
-/** How a remote libSQL driver retries reads that failed in transit. */
+/** How a remote libSQL driver retries reads and idempotent writes that failed in transit. */
 export interface RetryPolicy {
-  /** Tries per read, the first included. */
+  /** Tries per read or idempotent write, the first included. */
   readonly attempts: number;
   /** Wait before the first retry; it doubles for each further one, with jitter. */
   readonly backoffMs: number;
@@ -27,9 +27,12 @@ export interface LocalFileOptions {
  * Over the network, failures are sorted here, the one place that knows the transport:
  * - a refused token (HTTP 401/403) is UnauthorizedError, never retried;
  * - a transport failure (5xx, reset socket, timeout) is UnavailableError with the driver's error as
- *   cause. Reads are retried first (`run` only ever reads); write batches never are: when the answer
- *   is lost the client cannot tell whether the server committed, and an append is not idempotent.
- *   The batch is still all or nothing on the server, so the data is never half-written.
+ *   cause. Reads are retried first (`run` only ever reads), and so are write batches marked
+ *   idempotent: when the answer is lost the client cannot tell whether the server committed, but a
+ *   write whose message ids were made before it was sent stores nothing twice when repeated (the
+ *   repeat finds its ids stored identically). Other batches (a fork, a delete that reports a count,
+ *   an upsert conditioned on `expectLastIds`) are not retried: a repeat would answer differently.
+ *   A batch is all or nothing on the server, so the data is never half-written.
  * - an SQL error passes through unchanged for the SQL layer to interpret (e.g. NOT NULL on seq).
  *
  * Local files need care the client does not take. When SQLite answers SQLITE_BUSY, the native
@@ -60,39 +63,40 @@ export class LibsqlDriver implements SqlDriver {
   }
 
   async run(statement: Statement): Promise<StatementResult> {
-    return this.#local(() => this.#run(statement));
+    const query = { sql: statement.query.sql, args: args(statement) };
+    return this.#local(() => this.#retrying('the read', async () => toResult(await this.#client.execute(query))));
   }
 
-  async #run(statement: Statement): Promise<StatementResult> {
-    const query = { sql: statement.query.sql, args: args(statement) };
+  async batch(statements: Statement[], options: BatchOptions = {}): Promise<StatementResult[]> {
+    const steps = statements.map((s) => ({ sql: s.query.sql, args: args(s) }));
+    const send = async () => (await this.#client.batch(steps, 'write')).map(toResult);
+    if (options.idempotent) return this.#local(() => this.#retrying('the write transaction', send));
+    return this.#local(async () => {
+      try {
+        return await send();
+      } catch (error) {
+        throw translate(
+          error,
+          classify(error),
+          'the write transaction failed in transit; it was applied entirely or not at all, and the client cannot tell which',
+        );
+      }
+    });
+  }
+
+  /** Transport failures are tried again under the retry policy (remote only); the rest are sorted once. */
+  async #retrying<T>(what: string, operation: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return toResult(await this.#client.execute(query));
+        return await operation();
       } catch (error) {
         const failure = classify(error);
         if (failure === 'transport' && this.#retry && attempt < this.#retry.attempts) {
           await delay(this.#retry.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
           continue;
         }
-        throw translate(error, failure, attempt === 1 ? 'the read failed' : `the read failed ${attempt} times`);
+        throw translate(error, failure, attempt === 1 ? `${what} failed` : `${what} failed ${attempt} times`);
       }
-    }
-  }
-
-  async batch(statements: Statement[]): Promise<StatementResult[]> {
-    return this.#local(() => this.#batch(statements));
-  }
-
-  async #batch(statements: Statement[]): Promise<StatementResult[]> {
-    try {
-      const results = await this.#client.batch(statements.map((s) => ({ sql: s.query.sql, args: args(s) })), 'write');
-      return results.map(toResult);
-    } catch (error) {
-      throw translate(
-        error,
-        classify(error),
-        'the write transaction failed in transit; it was applied entirely or not at all, and the client cannot tell which',
-      );
     }
   }
 

@@ -84,7 +84,9 @@ export class SqlBackend implements StorageBackend {
     const window = request.window === 0 ? -1 : statements.length;
     if (window >= 0) statements.push(this.#read(key, { order: 'newest', afterSeq: undefined, limit: request.window, cutoff: request.cutoff }));
 
-    const results = await this.#batch(statements, messages[0]?.role);
+    // Ids are made before the write, so repeating it stores nothing twice, unless it is conditioned
+    // on the suffix it may itself have changed (expectLastIds).
+    const results = await this.#batch(statements, messages[0]?.role, request.expectLastIds === undefined);
     const stored = messages.length > 0 ? Number(results[counted]!.rows[0]!.n) : 0;
     const changed = writes.reduce((n, i) => n + results[i]!.changes, 0);
     // An upsert's replaced rows count as changes; an append's identical ones do not.
@@ -162,11 +164,14 @@ export class SqlBackend implements StorageBackend {
       maxBytes: this.maxMessageBytes,
     };
     try {
-      const results = await this.#driver.batch([
-        { query: q.refuseTooLarge, values },
-        { query: q.updateMessage, values },
-        { query: q.getMessage, values },
-      ]);
+      const results = await this.#driver.batch(
+        [
+          { query: q.refuseTooLarge, values },
+          { query: q.updateMessage, values },
+          { query: q.getMessage, values },
+        ],
+        { idempotent: true },
+      );
       const row = results[2]!.rows[0];
       return results[1]!.changes > 0 && row ? toRawSessionMessage(row) : null;
     } catch (error) {
@@ -328,9 +333,9 @@ export class SqlBackend implements StorageBackend {
   }
 
   /** A write batch, its refusals turned into the contract's errors. */
-  async #batch(statements: Statement[], firstRole: string | undefined): Promise<StatementResult[]> {
+  async #batch(statements: Statement[], firstRole: string | undefined, idempotent: boolean): Promise<StatementResult[]> {
     try {
-      return await this.#driver.batch(statements);
+      return await this.#driver.batch(statements, { idempotent });
     } catch (error) {
       switch (refusalOf(error)) {
         case 'repeat':
