@@ -56,6 +56,8 @@ export interface StorageBackend {
 /** A validated message, its content (and metadata) already serialised once. */
 export interface EncodedMessage {
   id: string;
+  /** The store made the id for this call, so it cannot be stored yet (unless this very write is repeated). */
+  idMade: boolean;
   role: Role;
   json: string;
   /** The metadata object as JSON text; undefined when the message has none. */

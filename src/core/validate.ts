@@ -60,6 +60,7 @@ function encode(field: string, input: unknown, clock: () => number, newId: IdGen
   const role = checkRole(`${field}.role`, message.role);
   return {
     id,
+    idMade: message.id === undefined,
     role,
     json: encodeContent(`${field}.content`, message.content),
     metadata: message.metadata === undefined ? undefined : encodeMetadata(`${field}.metadata`, message.metadata),

@@ -60,8 +60,11 @@ export class SqlBackend implements StorageBackend {
     if (request.deleteIds !== undefined && request.deleteIds.length > 0) {
       statements.push({ query: q.deleteConversationIds, values: { ...ids, ids: JSON.stringify(request.deleteIds) } });
     }
-    const counted = statements.length;
-    if (messages.length > 0) statements.push({ query: q.countStoredIds, values: { ...ids, ids: batchIds } });
+    // Which of the batch's ids are stored already (replaced or unchanged) is only worth a statement
+    // when the caller chose ids; ids the store just made are new (a repeat of this very batch after a
+    // lost answer then reports them as appended again, which only the skip notice would misread).
+    const counted = messages.some((m) => !m.idMade) ? statements.length : -1;
+    if (counted >= 0) statements.push({ query: q.countStoredIds, values: { ...ids, ids: batchIds } });
     const writes: number[] = [];
     for (let start = 0; start < messages.length; start += q.INSERT_CHUNK) {
       const chunk = messages.slice(start, start + q.INSERT_CHUNK);
@@ -87,7 +90,7 @@ export class SqlBackend implements StorageBackend {
     // Ids are made before the write, so repeating it stores nothing twice, unless it is conditioned
     // on the suffix it may itself have changed (expectLastIds).
     const results = await this.#batch(statements, messages[0]?.role, request.expectLastIds === undefined);
-    const stored = messages.length > 0 ? Number(results[counted]!.rows[0]!.n) : 0;
+    const stored = counted >= 0 ? Number(results[counted]!.rows[0]!.n) : 0;
     const changed = writes.reduce((n, i) => n + results[i]!.changes, 0);
     // An upsert's replaced rows count as changes; an append's identical ones do not.
     const replaced = request.mode === 'upsert' ? stored : 0;
