@@ -72,6 +72,16 @@ if (!url || !authToken) {
     'deleteConversation',
     'deleteSession',
     'deleteUser',
+    'getMessage',
+    'updateMessage',
+    'upsertMessages',
+    'deleteMessages',
+    'truncateAfter',
+    'fetchSessionPage',
+    'getSession',
+    'updateSession',
+    'forkSession',
+    'importSession',
   ]);
 
   /** The store as the suite sees it: user ids get the run's prefix; calls on every user are refused. */
@@ -91,7 +101,8 @@ if (!url || !authToken) {
             const result: unknown = await method.call(target, prefix + userId, ...rest);
             // A call that succeeded had valid ids, and only those can have been written.
             users.add(prefix + userId);
-            if (typeof rest[1] === 'string') agents.add(rest[1]);
+            if (key === 'upsertMessages' || key.endsWith('ChatMessage') || key.endsWith('ChatMessages')) agents.add(rest[1] as string);
+            if (key === 'importSession') for (const m of (rest[1] as { messages: Array<{ agentId: string }> }).messages) agents.add(m.agentId);
             return result;
           };
         }

@@ -1,5 +1,6 @@
 /** Errors: closed stores, bad ids, messages, windows and options, each refused before anything is written. */
-import { ClosedError, ValidationError } from '../../src/index.js';
+import * as api from '../../src/index.js';
+import { ClosedError, ConvostoreError, ValidationError } from '../../src/index.js';
 import { user, bot, seeded, refused, type Declare } from './support.js';
 
 export function errorsTests(t: Declare): void {
@@ -126,5 +127,71 @@ export function errorsTests(t: Declare): void {
     await refused(tt, target, () => store.fetchChatPage('u1', 's1', 'a1', { order: 'sideways' as never }), 'VALIDATION', 'order');
     await refused(tt, target, () => store.fetchChatPage('u1', 's1', 'a1', 'x' as never), 'VALIDATION', 'options string');
     tt.is((await store.fetchChatPage('u1', 's1', 'a1', { limit: 1000 })).items.length, 4);
+  });
+
+  // ---------------------------------------------------------------- v2
+
+  t('after close() every v2 call fails with ClosedError', async (tt, open) => {
+    const { store } = await open();
+    await store.saveChatMessage('u', 's', 'a', { id: 'm', role: 'user', content: 'x' });
+    await store.close();
+    const calls: Array<[string, () => Promise<unknown>]> = [
+      ['getMessage', () => store.getMessage('u', 's', 'm')],
+      ['updateMessage', () => store.updateMessage('u', 's', 'm', { content: 'y' })],
+      ['upsertMessages', () => store.upsertMessages('u', 's', 'a', [])],
+      ['deleteMessages', () => store.deleteMessages('u', 's', ['m'])],
+      ['truncateAfter', () => store.truncateAfter('u', 's', 'm')],
+      ['fetchSessionPage', () => store.fetchSessionPage('u', 's')],
+      ['getSession', () => store.getSession('u', 's')],
+      ['updateSession', () => store.updateSession('u', 's', { title: 't' })],
+      ['forkSession', () => store.forkSession('u', 's', 's2')],
+      ['importSession', () => store.importSession('u', 's3', { messages: [] })],
+    ];
+    for (const [name, call] of calls) {
+      const error = await tt.throwsAsync(call, { instanceOf: ClosedError }, name);
+      tt.is(error!.code, 'CLOSED', name);
+    }
+  });
+
+  t('bad ids in v2 calls are refused with a validation error and change nothing', async (tt, open) => {
+    const target = await seeded(open);
+    const { store } = target;
+    for (const id of ['', 'x'.repeat(257), 'nul\0', 'lone\uD800', 7, null, undefined] as unknown[]) {
+      const as = id as string;
+      const label = JSON.stringify(id) ?? String(id);
+      const calls: Array<[string, () => Promise<unknown>]> = [
+        ['getMessage user', () => store.getMessage(as, 's1', 'x0')],
+        ['getMessage message', () => store.getMessage('u1', 's1', as)],
+        ['updateMessage session', () => store.updateMessage('u1', as, 'x0', { content: 'y' })],
+        ['updateMessage message', () => store.updateMessage('u1', 's1', as, { content: 'y' })],
+        ['upsertMessages agent', () => store.upsertMessages('u1', 's1', as, [user('x')])],
+        ['deleteMessages user', () => store.deleteMessages(as, 's1', ['x0'])],
+        ['deleteMessages message', () => store.deleteMessages('u1', 's1', [as])],
+        ['truncateAfter message', () => store.truncateAfter('u1', 's1', as)],
+        ['fetchSessionPage session', () => store.fetchSessionPage('u1', as)],
+        ['getSession session', () => store.getSession('u1', as)],
+        ['updateSession user', () => store.updateSession(as, 's1', { title: 't' })],
+        ['forkSession source', () => store.forkSession('u1', as, 'f')],
+        ['forkSession target', () => store.forkSession('u1', 's1', as)],
+        ['importSession session', () => store.importSession('u1', as, { messages: [] })],
+      ];
+      for (const [what, call] of calls) await refused(tt, target, call, 'VALIDATION', `${what} ${label}`);
+    }
+  });
+
+  t('ConflictError and NotFoundError are exported members of the error family', async (tt, open) => {
+    const exported = api as unknown as Record<string, unknown>;
+    for (const name of ['ConflictError', 'NotFoundError']) tt.is(typeof exported[name], 'function', `${name} is exported from the package root`);
+    const { store } = await open();
+    await store.saveChatMessage('u', 's', 'a', { id: 'm', role: 'user', content: 'x' });
+    const conflict = await tt.throwsAsync(() => store.saveChatMessage('u', 's', 'a', { id: 'm', role: 'user', content: 'changed' }));
+    const notFound = await tt.throwsAsync(() => store.updateMessage('u', 's', 'nope', { content: 'x' }));
+    for (const [error, name, code] of [[conflict, 'ConflictError', 'CONFLICT'], [notFound, 'NotFoundError', 'NOT_FOUND']] as const) {
+      tt.true(error instanceof ConvostoreError, name);
+      tt.is(error!.name, name);
+      tt.is((error as ConvostoreError).code, code);
+      const ctor = exported[name];
+      if (typeof ctor === 'function') tt.true(error instanceof (ctor as new () => Error), `${name}: instanceof the exported class`);
+    }
   });
 }
