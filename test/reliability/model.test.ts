@@ -1,5 +1,6 @@
 /**
- * Model-based property: random sequences of every operation, under random consecutive-role policies,
+ * Model-based property: random sequences of every operation (v2's edits, session pages, titles and
+ * forks included), under random consecutive-role policies,
  * retention settings and clock steps (equal and backwards too), give the same result on every backend
  * as on the reference model (model.ts). Shrunk counter-examples found so far are kept below and
  * replayed first.
@@ -87,6 +88,46 @@ export const regressions: Array<{ title: string; scenario: Scenario }> = [
         { op: 'tick', ms: 1 },
         { op: 'save', u: 'u1', s: 's1', a: 'a1', messages: [{ role: 'user', shape: 'text' }], batch: false },
         { op: 'sessions', u: 'u1', limit: 1 },
+      ],
+    },
+  },
+  {
+    title: 'an empty batch creates no session and is no activity (as in v1)',
+    scenario: {
+      config: { policy: 'skip' },
+      ops: [
+        { op: 'save', u: 'u1', s: 's1', a: 'a1', messages: [], batch: true },
+        { op: 'upsert', u: 'u1', s: 's2', a: 'a1', messages: [], deleteIds: ['m1'] },
+        { op: 'sessions', u: 'u1', limit: 2 },
+        { op: 'users', limit: 2 },
+      ],
+    },
+  },
+  {
+    title: 'a retry of the last message is not a consecutive repeat; a changed one is a conflict',
+    scenario: {
+      config: { policy: 'throw' },
+      ops: [
+        { op: 'save', u: 'u1', s: 's1', a: 'a1', messages: [{ role: 'user', shape: 'text', id: 'm1' }], batch: false },
+        { op: 'save', u: 'u1', s: 's1', a: 'a1', messages: [{ role: 'user', shape: 'text', id: 'm1' }], batch: false },
+        { op: 'save', u: 'u1', s: 's1', a: 'a2', messages: [{ role: 'user', shape: 'text', id: 'm1' }], batch: false },
+        { op: 'save', u: 'u1', s: 's1', a: 'a1', messages: [{ role: 'user', shape: 'text', id: 'm1', variant: 1 }], batch: false },
+        { op: 'sessionPages', u: 'u1', s: 's1', limit: 2, order: 'oldest' },
+      ],
+    },
+  },
+  {
+    title: 'a fork keeps ids, positions and order, and a titled session outlives its messages',
+    scenario: {
+      config: { policy: 'keep' },
+      ops: [
+        { op: 'save', u: 'u1', s: 's1', a: 'a1', messages: [{ role: 'user', shape: 'text', id: 'm1' }, { role: 'tool', shape: 'mixed', id: 'm2' }], batch: true },
+        { op: 'save', u: 'u1', s: 's1', a: 'a2', messages: [{ role: 'system', shape: 'image', id: 'm3', meta: true }], batch: true },
+        { op: 'updateSession', u: 'u1', s: 's1', title: 'title', metadata: { k1: 1 } },
+        { op: 'fork', u: 'u1', s: 's1', to: '😀', upTo: 'm3' },
+        { op: 'deleteMessages', u: 'u1', s: 's1', ids: ['m1', 'm2', 'm3'] },
+        { op: 'sessions', u: 'u1', limit: 3 },
+        { op: 'sessionPages', u: 'u1', s: '😀', limit: 2, order: 'newest', after: 'm3' },
       ],
     },
   },
