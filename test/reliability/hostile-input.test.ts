@@ -20,16 +20,20 @@ async function snapshot(target: BackendTarget): Promise<unknown> {
     users: await store.listUsers({ limit: 1000 }),
     sessions: await Promise.all(['abc', 'a_c', 'a%'].map((u) => store.listSessions(u))),
     chats: await Promise.all(['abc', 'a_c', 'a%'].map((u) => store.fetchAllChats(u, 's'))),
+    // Ids, metadata, titles: what v2 adds to a message and a session.
+    pages: await Promise.all(['abc', 'a_c', 'a%'].map((u) => store.fetchSessionPage(u, 's', { limit: 1000 }))),
+    session: await store.getSession('abc', 's'),
   };
 }
 
 async function seed(store: ChatStore): Promise<void> {
   for (const u of ['abc', 'a_c', 'a%']) {
     await store.saveChatMessages(u, 's', 'agent', [
-      { role: 'user', content: `question of ${u}` },
-      { role: 'assistant', content: `answer to ${u}` },
+      { id: 'q', role: 'user', content: `question of ${u}`, metadata: { model: 'm' } },
+      { id: 'a', role: 'assistant', content: `answer to ${u}` },
     ]);
   }
+  await store.updateSession('abc', 's', { title: 'seeded', metadata: { k: 1 } });
 }
 
 async function codeOf(call: () => Promise<unknown>): Promise<ErrorCode | 'none' | string> {
@@ -118,6 +122,65 @@ const refused: Array<[string, Call, ErrorCode]> = [
   ['order sideways', (s) => s.fetchChatPage('abc', 's', 'agent', { order: 'sideways' as never }), 'VALIDATION'],
 ];
 
+const throwingOptions = (key: string) => Object.defineProperty({}, key, { get: () => { throw new Error('boom'); }, enumerable: true });
+const revoked = Proxy.revocable({}, {});
+revoked.revoke();
+const metadataProxy = new Proxy({ model: 'x' }, { ownKeys: () => { throw new Error('trap'); } });
+const saveMeta = (metadata: unknown): Call => (s) => s.saveChatMessage('abc', 's', 'agent', { role: 'user', content: 'x', metadata } as never);
+
+/** Version 2's fields: message ids, message and session metadata, titles, and the new options. */
+const refusedV2: Array<[string, Call, ErrorCode]> = [
+  ...(
+    [
+      ['empty', ''], ['257 units', 'x'.repeat(257)], ['1 MB', 'x'.repeat(1 << 20)], ['NUL', 'a\0b'], ['lone high surrogate', 'a\uD800'],
+      ['lone low surrogate', '\uDC00b'], ['reversed pair', '\uDC00\uD800'], ['number', 42], ['null', null],
+      ['object', { toString: () => 'm' }], ['String object', new String('m')], ['a Proxy', new Proxy({}, {})],
+    ] as Array<[string, unknown]>
+  ).flatMap(([name, id]): Array<[string, Call, ErrorCode]> => [
+    [`message id ${name}`, (s) => s.saveChatMessage('abc', 's', 'agent', { id, role: 'user', content: 'x' } as never), 'VALIDATION'],
+    [`upsert id ${name}`, (s) => s.upsertMessages('abc', 's', 'agent', [{ id, role: 'user', content: 'x' } as never]), 'VALIDATION'],
+    [`getMessage ${name}`, (s) => s.getMessage('abc', 's', id as string), 'VALIDATION'],
+    [`updateMessage ${name}`, (s) => s.updateMessage('abc', 's', id as string, { content: 'x' }), 'VALIDATION'],
+    [`deleteMessages ${name}`, (s) => s.deleteMessages('abc', 's', ['q', id as string]), 'VALIDATION'],
+    [`deleteIds ${name}`, (s) => s.upsertMessages('abc', 's', 'agent', [], { deleteIds: ['q', id as string] }), 'VALIDATION'],
+    [`expectLastIds ${name}`, (s) => s.upsertMessages('abc', 's', 'agent', [], { expectLastIds: [id as string] }), 'VALIDATION'],
+    [`truncateAfter ${name}`, (s) => s.truncateAfter('abc', 's', id as string), 'VALIDATION'],
+    [`after ${name}`, (s) => s.fetchSessionPage('abc', 's', { after: id as string }), 'VALIDATION'],
+    [`upToMessageId ${name}`, (s) => s.forkSession('abc', 's', 'fork', { upToMessageId: id as string }), 'VALIDATION'],
+    [`title ${name}`, (s) => s.updateSession('abc', 's', { title: id as string }), name === '257 units' || name === 'null' ? 'none' : 'VALIDATION'],
+    [`fork title ${name}`, (s) => s.forkSession('abc', 's', 'fork', { title: id as string }), name === '257 units' ? 'none' : 'VALIDATION'],
+  ]).filter(([, , code]) => code !== 'none'),
+  ['title of 1,001 units', (s) => s.updateSession('abc', 's', { title: 'x'.repeat(1001) }), 'VALIDATION'],
+  ['title of 501 astral characters', (s) => s.updateSession('abc', 's', { title: '🙂'.repeat(501) }), 'VALIDATION'],
+  ['a title getter that throws', (s) => s.updateSession('abc', 's', throwingOptions('title') as never), 'VALIDATION'],
+  ['metadata with a cycle', saveMeta(cyclic), 'VALIDATION'],
+  ['metadata with a getter', saveMeta(getter), 'VALIDATION'],
+  ['metadata with a throwing getter', saveMeta(throwingGetter), 'VALIDATION'],
+  ['metadata a hostile Proxy', saveMeta(hostileProxy), 'VALIDATION'],
+  ['metadata a Proxy whose keys trap throws', saveMeta(metadataProxy), 'VALIDATION'],
+  ['metadata a revoked Proxy', saveMeta(revoked.proxy), 'VALIDATION'],
+  ['metadata nested 200 levels deep', saveMeta({ deep: deep(200) }), 'VALIDATION'],
+  ['metadata nested 100,000 levels deep', saveMeta({ deep: deep(100_000) }), 'VALIDATION'],
+  ['metadata with a toJSON function', saveMeta({ toJSON: () => ({}) }), 'VALIDATION'],
+  ['metadata with a lone surrogate key and a BigInt', saveMeta({ '\uD800': 1n }), 'VALIDATION'],
+  ['metadata an array', saveMeta([]), 'VALIDATION'],
+  ['metadata a class instance', saveMeta(new Block()), 'VALIDATION'],
+  ['metadata of 2 MB', saveMeta({ big: 'x'.repeat(2 << 20) }), 'TOO_LARGE'],
+  ['update metadata with a getter', (s) => s.updateMessage('abc', 's', 'q', { metadata: getter as never }), 'VALIDATION'],
+  ['update metadata of 2 MB', (s) => s.updateMessage('abc', 's', 'q', { metadata: { big: 'x'.repeat(2 << 20) } }), 'TOO_LARGE'],
+  ['session metadata over 16 KB', (s) => s.updateSession('abc', 's', { metadata: { big: 'x'.repeat(16 * 1024) } }), 'VALIDATION'],
+  ['session metadata nested 100,000 deep', (s) => s.updateSession('abc', 's', { metadata: { deep: deep(100_000) } as never }), 'VALIDATION'],
+  ['session metadata a hostile Proxy', (s) => s.updateSession('abc', 's', { metadata: hostileProxy as never }), 'VALIDATION'],
+  ['session metadata with a throwing getter', (s) => s.updateSession('abc', 's', { metadata: throwingGetter as never }), 'VALIDATION'],
+  ['upsert options with a throwing getter', (s) => s.upsertMessages('abc', 's', 'agent', [], throwingOptions('deleteIds') as never), 'VALIDATION'],
+  ['deleteIds a Proxy of an array', (s) => s.upsertMessages('abc', 's', 'agent', [], { deleteIds: new Proxy(['q'], { get: () => { throw new Error('trap'); } }) }), 'VALIDATION'],
+  ['fork options with a throwing getter', (s) => s.forkSession('abc', 's', 'fork', throwingOptions('upToMessageId') as never), 'VALIDATION'],
+  ['update with a throwing getter', (s) => s.updateMessage('abc', 's', 'q', throwingOptions('content') as never), 'VALIDATION'],
+  ['session page options with a throwing getter', (s) => s.fetchSessionPage('abc', 's', throwingOptions('after') as never), 'VALIDATION'],
+  ['import messages a Proxy that throws', (s) => s.importSession('abc', 'imported', { messages: new Proxy([], { get: () => { throw new Error('trap'); } }) }), 'VALIDATION'],
+  ['import with a hostile message id', (s) => s.importSession('abc', 'imported', { messages: [{ agentId: 'agent', id: '\uD800', role: 'user', content: 'x', timestamp: 1 }] }), 'VALIDATION'],
+];
+
 /** A message whose content JSON is exactly `bytes` long in UTF-8, built from 3-byte characters. */
 function contentOfBytes(bytes: number): Array<{ text: string }> {
   const frame = Buffer.byteLength(JSON.stringify([{ text: '' }]));
@@ -132,6 +195,10 @@ for (const backend of backends) {
       await seed(target.store);
       const before = await snapshot(target);
       for (const [name, call, code] of refused) {
+        t.is(await codeOf(() => call(target.store)), code, name);
+        t.deepEqual(await snapshot(target), before, `${name}: the store is unchanged`);
+      }
+      for (const [name, call, code] of refusedV2) {
         t.is(await codeOf(() => call(target.store)), code, name);
         t.deepEqual(await snapshot(target), before, `${name}: the store is unchanged`);
       }

@@ -25,6 +25,16 @@ function everyCall(store: ChatStore): Array<[string, () => Promise<unknown>]> {
     ['deleteSession', () => store.deleteSession('u', 's')],
     ['deleteUser', () => store.deleteUser('u')],
     ['prune', () => store.prune()],
+    ['getMessage', () => store.getMessage('u', 's', 'm')],
+    ['updateMessage', () => store.updateMessage('u', 's', 'm', { content: 'y' })],
+    ['upsertMessages', () => store.upsertMessages('u', 's', 'a', batch('upsert', 2), { deleteIds: ['m'] })],
+    ['deleteMessages', () => store.deleteMessages('u', 's', ['m'])],
+    ['truncateAfter', () => store.truncateAfter('u', 's', 'm')],
+    ['fetchSessionPage', () => store.fetchSessionPage('u', 's', { limit: 1 })],
+    ['getSession', () => store.getSession('u', 's')],
+    ['updateSession', () => store.updateSession('u', 's', { title: 't', metadata: { k: 1 } })],
+    ['forkSession', () => store.forkSession('u', 's', 'fork')],
+    ['importSession', () => store.importSession('u', 'imported', { messages: [{ agentId: 'a', id: 'i', role: 'user', content: 'x', timestamp: 1 }] })],
   ];
 }
 

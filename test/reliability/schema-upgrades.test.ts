@@ -29,7 +29,8 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { SqlChatStorage } from '../../src/sql/index.js';
 import { LEGACY_MIGRATIONS_TABLE, MIGRATIONS_TABLE, migrationsFolder } from '../../src/sql/migrations.js';
-import type { ChatStore, Metadata, Role, SessionMessage } from '../../src/types.js';
+import type { ChatStore } from '../../src/core/store.js';
+import type { Metadata, Role, SessionMessage } from '../../src/types.js';
 import { sharedBackends } from '../backends/registry.js';
 import { drizzleKitMigrate } from '../helpers/hrana.js';
 import { tempDir, tempFile } from '../helpers/tmp.js';
@@ -432,7 +433,7 @@ test('every migration in the journal has a fixture writer', (t) => {
 const cases: Array<[SchemaVersion, (typeof upgraders)[number]]> = [
   [VERSION_0_1, kitFile!],
   [VERSION_0_1, kitHttp!],
-  ...versions.flatMap((v) => [[v, onOpenSqlite!] as const, [v, onOpenLibsql!] as const]),
+  ...versions.flatMap((v): Array<[SchemaVersion, (typeof upgraders)[number]]> => [[v, onOpenSqlite!], [v, onOpenLibsql!]]),
 ];
 
 for (const [version, [how, upgrade]] of cases) {
