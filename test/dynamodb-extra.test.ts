@@ -18,7 +18,7 @@ import {
   type ConversationMessage,
 } from '../src/index.js';
 import { enc, messageSk, messagesPk, sessionSk, userPk } from '../src/dynamodb/keys.js';
-import { TX_MAX_ITEMS } from '../src/dynamodb/append-plan.js';
+import { TX_MAX_ITEMS } from '../src/dynamodb/write-plan.js';
 import { startDynamoDbLocal } from './helpers/dynamodb-local.js';
 import { countItems, freshTable, localOptions } from './helpers/dynamodb.js';
 import { meteredClient, summarise } from './helpers/dynamodb-meter.js';

@@ -35,6 +35,7 @@ export interface DynamoDbOpenOptions extends DynamoDbOptions {
 export class DynamoDbChatStorage extends ChatStore {
   readonly tableName: string;
   readonly client: DynamoDBClient;
+  readonly #backend: DynamoDbBackend;
 
   constructor(tableName: string, options: DynamoDbOptions = {}) {
     const opts = checkOptions<DynamoDbOptions>('options', options);
@@ -44,18 +45,26 @@ export class DynamoDbChatStorage extends ChatStore {
     }
     const ddb = client ?? new DynamoDBClient({ region, endpoint, credentials });
     const ttlMs = storeOptions.retention?.ttlMs;
-    super(
-      new DynamoDbBackend({
+    const backend = new DynamoDbBackend({
         client: ddb,
         tableName,
         maxMessageBytes: checkPositiveInt('options.maxMessageBytes', maxMessageBytes, DYNAMODB_MAX_MESSAGE_BYTES, DYNAMODB_MAX_MESSAGE_BYTES),
         ttlMs: typeof ttlMs === 'number' ? ttlMs : undefined,
         ownsClient: client === undefined,
-      }),
-      storeOptions,
-    );
+      });
+    super(backend, storeOptions);
+    this.#backend = backend;
     this.tableName = tableName;
     this.client = ddb;
+  }
+
+  /**
+   * Tables written before message ids keep working as they are: a session's id items are filled in
+   * the first time a v2 operation needs them. This fills them in for every session now (for
+   * `convostore migrate`); resumable, and a no-op on a migrated table. Returns the sessions migrated.
+   */
+  backfillMessageIds(): Promise<number> {
+    return this.#backend.backfillMessageIds();
   }
 
   /** Opens the store after checking (or, with `createTable`, creating) the table. */

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import type { Role } from '../types.js';
+import type { EncodedMessage, RawSessionMessage } from '../core/backend.js';
 import { compareIds } from '../core/validate.js';
+import type { ConversationKey, JsonValue, Metadata, Role } from '../types.js';
 import {
   ATTR,
+  MESSAGE_SK_PREFIX,
   USERS_PARTITION,
   USER_SK,
   activityKey,
+  messageIdSk,
   messageSk,
   messagesPk,
   sessionSk,
@@ -14,16 +17,19 @@ import {
 
 /**
  * The items convostore writes, as the document client sees them. Attribute names are short because
- * DynamoDB bills them with every item.
+ * DynamoDB bills them with every item; this file is the only place that spells them.
  */
+
+export type Item = Record<string, unknown>;
+export type Key = Record<string, string>;
 
 /** One conversation's head, kept inside its session item. */
 export interface AgentHead {
   /** agentId */
   a: string;
-  /** Last seq given out; the next message gets s + 1. Never reset while the conversation exists. */
+  /** Last stored seq; the next message gets s + 1. */
   s: number;
-  /** Role of the last message, for the consecutive-role check. */
+  /** Role of the last stored message, for the consecutive-role check. */
   r: Role;
   /** Messages stored. */
   n: number;
@@ -33,17 +39,23 @@ export interface AgentHead {
   /** The oldest stored seq (every seq below f has been deleted). */
   f: number;
   /**
-   * Set when `at` may be above the newest stored timestamp: retention deleted messages while the
-   * newly written ones were older than `at`. Listing then reads the timestamps (see #summary).
+   * Set when `at` may be above the newest stored timestamp: a deletion removed a message that may
+   * have held it. Listing then reads the timestamps (see reads.ts).
    */
   x?: 1;
+  /**
+   * Set when the last stored message may be below `s`/`r`: a long deletion was interrupted between
+   * two transactions. The next write then reads the lane's newest message instead of trusting them.
+   */
+  u?: 1;
 }
 
 /**
  * A session: its version (the optimistic-concurrency token every write is conditioned on; random,
  * not a counter, so a session deleted and created again never shows an old version — no ABA), its
- * session-wide write counter `o`, times, and one head per conversation. Keeping the heads here makes
- * an append read and write one small item, and a page of listSessions one Query.
+ * session-wide write counter `o`, times, one head per conversation, and the user's title and
+ * metadata. Keeping the heads here makes an append read and write one small item, and a page of
+ * listSessions one Query.
  */
 export interface SessionState {
   sessionId: string;
@@ -52,33 +64,82 @@ export interface SessionState {
   ca: number;
   la: number;
   ag: AgentHead[];
+  title: string | undefined;
+  /** Stored form: `k` + key → the value's JSON text (see encodeMetadataKey). */
+  metadata: Record<string, string> | undefined;
+  /**
+   * Every message of the session has its id item. Sessions written before message ids (v1) lack it
+   * until their id items are filled in (legacy.ts).
+   */
+  hasIdItems: boolean;
 }
 
-export interface MessageItem {
-  a: string;
-  q: number;
-  r: Role;
-  c: string;
-  ts: number;
+/** Where an id item points: its message's conversation and seq, and what a conflict check needs. */
+export interface IdPointer {
+  agentId: string;
+  seq: number;
+  role: Role;
 }
+
+/** A message read back: the contract's fields, plus where it sits (for deletes and heads). */
+export type StoredRow = RawSessionMessage & {
+  metadata: string | undefined;
+  /** Written before message ids: no stored id, only the one derived from its position. */
+  legacy: boolean;
+};
+
+const IDS_VERSION = 2;
 
 export function nextVersion(): string {
   return randomBytes(12).toString('base64url');
 }
 
-export function sessionKey(userId: string, sessionId: string): Record<string, string> {
+/**
+ * The id of a message written before ids existed: a UUIDv7-shaped string from its session write
+ * position, as the SQL migration makes them for old rows (`00000000-0000-7000-8000-` + 12 hex digits).
+ * The position never changes and is unique within the session, so the id is stable and unique.
+ */
+export function legacyMessageId(order: number): string {
+  return `00000000-0000-7000-8000-${order.toString(16).padStart(12, '0')}`;
+}
+
+export function sessionKey(userId: string, sessionId: string): Key {
   return { [ATTR.pk]: userPk(userId), [ATTR.sk]: sessionSk(sessionId) };
 }
 
-export function userKey(userId: string): Record<string, string> {
+export function userKey(userId: string): Key {
   return { [ATTR.pk]: userPk(userId), [ATTR.sk]: USER_SK };
 }
 
-export function messageKey(userId: string, sessionId: string, agentId: string, seq: number): Record<string, string> {
+export function messageKey(userId: string, sessionId: string, agentId: string, seq: number): Key {
   return { [ATTR.pk]: messagesPk(userId, sessionId), [ATTR.sk]: messageSk(agentId, seq) };
 }
 
-export function sessionItem(userId: string, state: SessionState): Record<string, unknown> {
+export function idKey(userId: string, sessionId: string, messageId: string): Key {
+  return { [ATTR.pk]: messagesPk(userId, sessionId), [ATTR.sk]: messageIdSk(messageId) };
+}
+
+export function keyOf(item: Item): Key {
+  return { [ATTR.pk]: item[ATTR.pk] as string, [ATTR.sk]: item[ATTR.sk] as string };
+}
+
+// ---- sessions ---------------------------------------------------------------------------------
+
+export function newSessionState(sessionId: string, createdAt: number, now: number): SessionState {
+  return {
+    sessionId,
+    v: '',
+    o: 0,
+    ca: createdAt,
+    la: Math.max(createdAt, now),
+    ag: [],
+    title: undefined,
+    metadata: undefined,
+    hasIdItems: true,
+  };
+}
+
+export function sessionItem(userId: string, state: SessionState): Item {
   return {
     ...sessionKey(userId, state.sessionId),
     [ATTR.activity]: activityKey(state.la, state.sessionId),
@@ -88,10 +149,14 @@ export function sessionItem(userId: string, state: SessionState): Record<string,
     ca: state.ca,
     la: state.la,
     ag: [...state.ag].sort((x, y) => compareIds(x.a, y.a)),
+    ...(state.title === undefined ? {} : { ti: state.title }),
+    ...(state.metadata === undefined || Object.keys(state.metadata).length === 0 ? {} : { md: state.metadata }),
+    ...(state.hasIdItems ? { iv: IDS_VERSION } : {}),
   };
 }
 
-export function readSessionItem(item: Record<string, unknown>): SessionState {
+export function readSessionItem(item: Item): SessionState {
+  const md = item.md as Record<string, string> | undefined;
   return {
     sessionId: item.sid as string,
     v: item.v as string,
@@ -99,6 +164,92 @@ export function readSessionItem(item: Record<string, unknown>): SessionState {
     ca: item.ca as number,
     la: item.la as number,
     ag: (item.ag as AgentHead[]).map((h) => ({ ...h })),
+    title: item.ti as string | undefined,
+    metadata: md === undefined || Object.keys(md).length === 0 ? undefined : md,
+    hasIdItems: item.iv === IDS_VERSION,
+  };
+}
+
+/** A session with a title or metadata stays when its last message goes. */
+export function isKept(state: SessionState): boolean {
+  return state.title !== undefined || state.metadata !== undefined;
+}
+
+export function decodeSessionMetadata(state: SessionState): Metadata | undefined {
+  if (state.metadata === undefined) return undefined;
+  const out: Metadata = {};
+  for (const [k, json] of Object.entries(state.metadata)) out[k.slice(1)] = JSON.parse(json) as JsonValue;
+  return out;
+}
+
+/**
+ * Metadata keys are map keys of `md`, prefixed so that an empty key is a valid DynamoDB name; values
+ * are JSON text, so numbers DynamoDB cannot hold (1e300) and deep nesting round-trip exactly.
+ */
+function metadataKey(key: string): string {
+  return `k${key}`;
+}
+
+/**
+ * updateSession: one UpdateItem that sets or removes each top-level key on its own (names as
+ * placeholders, so any key is safe), which is what makes two concurrent updates of different keys
+ * both survive. `md` must exist as a map first (see ensureSessionMaps).
+ */
+export function sessionUpdateExpression(change: { title: string | null | undefined; metadata: { [key: string]: JsonValue } | undefined }) {
+  const names: Record<string, string> = { '#v': 'v' };
+  const values: Record<string, unknown> = { ':v': nextVersion() };
+  const set = ['#v = :v'];
+  const remove: string[] = [];
+  if (change.title !== undefined) {
+    names['#ti'] = 'ti';
+    if (change.title === null) remove.push('#ti');
+    else {
+      values[':ti'] = change.title;
+      set.push('#ti = :ti');
+    }
+  }
+  Object.entries(change.metadata ?? {}).forEach(([key, value], i) => {
+    names['#md'] = 'md';
+    names[`#k${i}`] = metadataKey(key);
+    if (value === null) remove.push(`#md.#k${i}`);
+    else {
+      values[`:k${i}`] = JSON.stringify(value);
+      set.push(`#md.#k${i} = :k${i}`);
+    }
+  });
+  return {
+    UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** importSession: the last activity moves forward to `at` (never back), with its place in byActivity. */
+export function activityUpdate(sessionId: string, at: number) {
+  return {
+    UpdateExpression: 'SET #la = :la, #act = :act, #v = :v',
+    ConditionExpression: '#la < :la',
+    ExpressionAttributeNames: { '#la': 'la', '#act': ATTR.activity, '#v': 'v' },
+    ExpressionAttributeValues: { ':la': at, ':act': activityKey(at, sessionId), ':v': nextVersion() },
+  };
+}
+
+/** Makes `md` an (empty) map when missing, so that key-wise SETs have a parent; renews nothing else. */
+export const ENSURE_METADATA_MAP = {
+  UpdateExpression: 'SET #md = if_not_exists(#md, :empty)',
+  ConditionExpression: 'attribute_exists(#pk)',
+  ExpressionAttributeNames: { '#md': 'md', '#pk': ATTR.pk },
+  ExpressionAttributeValues: { ':empty': {} },
+};
+
+/** legacy.ts: every message of the session now has its id item (unless the session changed meanwhile). */
+export function markHasIdItems(userId: string, previous: SessionState) {
+  return {
+    Key: sessionKey(userId, previous.sessionId),
+    UpdateExpression: 'SET #iv = :iv',
+    ConditionExpression: '#v = :v',
+    ExpressionAttributeNames: { '#iv': 'iv', '#v': 'v' },
+    ExpressionAttributeValues: { ':iv': IDS_VERSION, ':v': previous.v },
   };
 }
 
@@ -113,6 +264,10 @@ export function userUpsert(tableName: string, userId: string) {
       ExpressionAttributeValues: { ':g': USERS_PARTITION, ':u': userId, ':one': 1 },
     },
   };
+}
+
+export function sessionCount(user: Item | undefined): number {
+  return (user?.ns as number | undefined) ?? 0;
 }
 
 /** One session fewer: the user item goes with its last session. Conditioned on the count read. */
@@ -144,6 +299,136 @@ export function sessionCondition(previous: SessionState | undefined) {
   return previous === undefined
     ? { ConditionExpression: `attribute_not_exists(${ATTR.pk})` }
     : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'v' }, ExpressionAttributeValues: { ':v': previous.v } };
+}
+
+export function sessionPut(tableName: string, userId: string, state: SessionState, previous: SessionState | undefined) {
+  return { Put: { TableName: tableName, Item: sessionItem(userId, state), ...sessionCondition(previous) } };
+}
+
+export function sessionDelete(tableName: string, userId: string, previous: SessionState) {
+  return { Delete: { TableName: tableName, Key: sessionKey(userId, previous.sessionId), ...sessionCondition(previous) } };
+}
+
+// ---- messages ---------------------------------------------------------------------------------
+
+/** The attributes a read of messages asks for (ProjectionExpression and its names). */
+export const MESSAGE_PROJECTION = {
+  ProjectionExpression: '#pk, #sk, #i, #a, #q, #ord, #r, #c, #md, #ts',
+  names: { '#pk': ATTR.pk, '#sk': ATTR.sk, '#i': 'i', '#a': 'a', '#q': 'q', '#ord': ATTR.order, '#r': 'r', '#c': 'c', '#md': 'md', '#ts': 'ts' },
+};
+
+/** Just enough to delete a message and its id item, and to rebuild a head. */
+export const MESSAGE_KEY_PROJECTION = {
+  ProjectionExpression: '#pk, #sk, #i, #a, #q, #ord, #r, #ts',
+  names: { '#pk': ATTR.pk, '#sk': ATTR.sk, '#i': 'i', '#a': 'a', '#q': 'q', '#ord': ATTR.order, '#r': 'r', '#ts': 'ts' },
+};
+
+/** The name of the timestamp attribute, for the TTL filter on reads. */
+export const TIMESTAMP_ATTR = 'ts';
+
+export function messageItem(key: ConversationKey, seq: number, order: number, m: EncodedMessage, ttlMs: number | undefined): Item {
+  return {
+    ...messageKey(key.userId, key.sessionId, key.agentId, seq),
+    [ATTR.order]: order,
+    i: m.id,
+    a: key.agentId,
+    q: seq,
+    r: m.role,
+    c: m.json,
+    ...(m.metadata === undefined ? {} : { md: m.metadata }),
+    ts: m.timestamp,
+    ...expiry(m.timestamp, ttlMs),
+  };
+}
+
+/** The id item: unique per session by its key; written and deleted together with its message. */
+export function idItem(userId: string, sessionId: string, row: Pick<StoredRow, 'id' | 'agentId' | 'seq' | 'role' | 'timestamp'>, ttlMs: number | undefined): Item {
+  return {
+    ...idKey(userId, sessionId, row.id),
+    a: row.agentId,
+    q: row.seq,
+    r: row.role,
+    ...expiry(row.timestamp, ttlMs),
+  };
+}
+
+/** Copies a stored item (message or id) into another session's partition, as it is. */
+export function rehome(item: Item, userId: string, sessionId: string): Item {
+  return { ...item, [ATTR.pk]: messagesPk(userId, sessionId) };
+}
+
+/** Message items (not id items) among a partition's keys. */
+export function isMessageItem(item: Item): boolean {
+  return (item[ATTR.sk] as string).startsWith(MESSAGE_SK_PREFIX);
+}
+
+export function readIdItem(item: Item): IdPointer {
+  return { agentId: item.a as string, seq: item.q as number, role: item.r as Role };
+}
+
+/** DynamoDB's TTL attribute (epoch seconds) when the store has a TTL; id items expire with their message. */
+function expiry(timestamp: number, ttlMs: number | undefined): Item {
+  return ttlMs === undefined ? {} : { [ATTR.expires]: Math.ceil((timestamp + ttlMs) / 1000) };
+}
+
+/** A message item as the backend's row; a v1 item (no `i`) gets its legacy id. */
+export function readMessageItem(item: Item): StoredRow {
+  const order = item[ATTR.order] as number;
+  return {
+    id: (item.i as string | undefined) ?? legacyMessageId(order),
+    seq: item.q as number,
+    role: item.r as Role,
+    json: item.c as string,
+    metadata: item.md as string | undefined,
+    timestamp: item.ts as number,
+    agentId: item.a as string,
+    position: order,
+    legacy: item.i === undefined,
+  };
+}
+
+/** The message's id, from the few attributes a key read fetches. */
+export function messageIdOf(item: Item): string {
+  return (item.i as string | undefined) ?? legacyMessageId(item[ATTR.order] as number);
+}
+
+/**
+ * Replaces content and/or metadata of a message in place. The condition names the message by its
+ * id (a v1 item: by having none), so a seq reused after a deletion is never overwritten by mistake.
+ */
+export function messageUpdate(tableName: string, key: Key, id: string, legacy: boolean, json: string, metadata: string | undefined) {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: key,
+      UpdateExpression: metadata === undefined ? 'SET #c = :c REMOVE #md' : 'SET #c = :c, #md = :md',
+      ConditionExpression: legacy ? 'attribute_exists(#c) AND attribute_not_exists(#i)' : '#i = :id',
+      ExpressionAttributeNames: { '#c': 'c', '#md': 'md', '#i': 'i' },
+      ExpressionAttributeValues: { ':c': json, ...(metadata === undefined ? {} : { ':md': metadata }), ...(legacy ? {} : { ':id': id }) },
+    },
+  };
+}
+
+export interface Condition {
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+}
+
+/** A message item is deleted only while it still is the message read (its seq may have been reused). */
+export function rowCondition(row: StoredRow): Condition {
+  return row.legacy
+    ? { ConditionExpression: 'attribute_not_exists(#i) AND #ord = :ord', ExpressionAttributeNames: { '#i': 'i', '#ord': ATTR.order }, ExpressionAttributeValues: { ':ord': row.position } }
+    : { ConditionExpression: '#i = :id', ExpressionAttributeNames: { '#i': 'i' }, ExpressionAttributeValues: { ':id': row.id } };
+}
+
+/** A stale id item (its message went without it, e.g. by DynamoDB's TTL) is overwritten only as it was read. */
+export function staleCondition(stale: IdPointer): Condition {
+  return {
+    ConditionExpression: '#a = :a AND #q = :q',
+    ExpressionAttributeNames: { '#a': 'a', '#q': 'q' },
+    ExpressionAttributeValues: { ':a': stale.agentId, ':q': stale.seq },
+  };
 }
 
 /**

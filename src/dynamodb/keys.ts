@@ -6,6 +6,7 @@
  * | user         | `U` enc(user)      | `u`                  | users GSI: gpk = `users`, uid = userId      |
  * | session      | `U` enc(user)      | `s` enc(session)     | byActivity LSI: act = pad(lastActivity) sid |
  * | message      | `S` enc(user) enc(session) | `m` enc(agent) pad(seq) | (none; `ord` = session write order) |
+ * | message id   | `S` enc(user) enc(session) | `i` enc(messageId)      | (none; points at the message's agent and seq) |
  *
  * `enc(id)` is `<length in UTF-16 units>:<id>`. A length prefix makes the code prefix-free, so a
  * concatenation of encoded ids is injective (`("a#b","c")` and `("a","b#c")` give different keys)
@@ -39,6 +40,8 @@ export const USERS_PARTITION = 'users';
 export const USER_SK = 'u';
 export const SESSION_SK_PREFIX = 's';
 export const MESSAGE_SK_PREFIX = 'm';
+/** Id items sort before every message item (`i` < `m`), so a message range never meets them. */
+export const ID_SK_PREFIX = 'i';
 
 /** 16 digits hold Number.MAX_SAFE_INTEGER, so fixed-width decimal strings sort as numbers. */
 const WIDTH = 16;
@@ -70,6 +73,10 @@ export function conversationPrefix(agentId: string): string {
 
 export function messageSk(agentId: string, seq: number): string {
   return `${conversationPrefix(agentId)}${pad(seq)}`;
+}
+
+export function messageIdSk(messageId: string): string {
+  return `${ID_SK_PREFIX}${enc(messageId)}`;
 }
 
 /**

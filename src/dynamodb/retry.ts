@@ -1,4 +1,3 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { UnavailableError } from '../errors.js';
 
 /**
@@ -63,33 +62,4 @@ export async function retrying<T>(what: string, operation: () => Promise<T>): Pr
       await backoff(attempt);
     }
   }
-}
-
-/** BatchWriteItem takes at most 25 requests. */
-const BATCH_SIZE = 25;
-/** Batches in flight at once when deleting many items. */
-const PARALLEL_BATCHES = 4;
-
-export type Key = Record<string, string>;
-
-/** Deletes every key, 25 per request, a few requests at once, resubmitting unprocessed items. */
-export async function deleteKeys(doc: DynamoDBDocumentClient, tableName: string, keys: readonly Key[]): Promise<void> {
-  const batches: Key[][] = [];
-  for (let i = 0; i < keys.length; i += BATCH_SIZE) batches.push(keys.slice(i, i + BATCH_SIZE));
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) {
-      const batch = batches[next++]!;
-      let requests = batch.map((Key) => ({ DeleteRequest: { Key } }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt >= MAX_ATTEMPTS) throw new UnavailableError(`deleting items: ${requests.length} still unprocessed after ${MAX_ATTEMPTS} attempts`);
-        if (attempt > 0) await backoff(attempt);
-        const out = await retrying('deleting items', () =>
-          doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } })),
-        );
-        requests = (out.UnprocessedItems?.[tableName] ?? []) as typeof requests;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_BATCHES, batches.length) }, worker));
 }
