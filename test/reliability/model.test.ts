@@ -131,6 +131,17 @@ export const regressions: Array<{ title: string; scenario: Scenario }> = [
       ],
     },
   },
+  {
+    title: 'a deleteMessages that removes nothing leaves a session without messages in place',
+    scenario: {
+      config: { policy: 'skip' },
+      ops: [
+        { op: 'updateSession', u: 'u1', s: '\uE000' },
+        { op: 'deleteMessages', u: 'u1', s: '\uE000', ids: ['m1'] },
+        { op: 'deleteUser', u: 'u1' },
+      ],
+    },
+  },
 ];
 
 const RUNS: Record<string, number> = { memory: 200 };
