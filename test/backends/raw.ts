@@ -5,6 +5,8 @@
  */
 import Database from 'better-sqlite3';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { getTableName } from 'drizzle-orm';
+import { agents, messages, sessions, users } from '../../drizzle/schema.js';
 import type { DynamoDbLocal } from '../helpers/dynamodb-local.js';
 
 export interface RawMessageRow {
@@ -23,17 +25,17 @@ export function byConversation(a: RawMessageRow, b: RawMessageRow): number {
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Every stored message, read from the file with better-sqlite3 and plain SQL. */
+/** Every stored message, read from the file with better-sqlite3 and plain SQL (table names from the schema). */
 export function readMessagesWithSql(file: string): RawMessageRow[] {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const rows = db
       .prepare(
         `SELECT u.id AS userId, s.id AS sessionId, a.id AS agentId, m.seq AS seq, m.role AS role, m.content AS content
-           FROM messages m
-           JOIN sessions s ON s.pk = m.session_pk
-           JOIN users u ON u.pk = s.user_pk
-           JOIN agents a ON a.pk = m.agent_pk
+           FROM "${getTableName(messages)}" m
+           JOIN "${getTableName(sessions)}" s ON s.pk = m.session_pk
+           JOIN "${getTableName(users)}" u ON u.pk = s.user_pk
+           JOIN "${getTableName(agents)}" a ON a.pk = m.agent_pk
           ORDER BY m.pk`,
       )
       .all() as Array<Omit<RawMessageRow, 'content'> & { content: string }>;
