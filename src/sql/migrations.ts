@@ -67,11 +67,58 @@ export async function assertMigrated(driver: SqlDriver, url: string): Promise<vo
 }
 
 /**
- * A database migrated by convostore 0.1 recorded 0000_init in drizzle's default journal. Before
- * convostore's migrations run against its own journal, that record moves there (and out of the
- * default journal, where it would hide an application's own migrations); otherwise 0000_init would
- * run again. Nothing happens unless that record (0000_init's time) is there and convostore's journal
- * is still empty, so it is safe to call before every migration. Returns true when it moved it.
+ * convostore 0.1's tables and their indexes (migrations/0000_init.sql as 0.1 shipped it), under the
+ * names they had then. Each is renamed to `convostore_` + its name, as 0000_init creates them now.
+ */
+const LEGACY_TABLES: ReadonlyArray<{ table: string; indexes: ReadonlyArray<{ name: string; unique: boolean; columns: string[] }> }> = [
+  { table: 'users', indexes: [{ name: 'users_id_unique', unique: true, columns: ['id'] }] },
+  { table: 'agents', indexes: [{ name: 'agents_id_unique', unique: true, columns: ['id'] }] },
+  {
+    table: 'sessions',
+    indexes: [
+      { name: 'sessions_user_id_unique', unique: true, columns: ['user_pk', 'id'] },
+      { name: 'sessions_user_activity_idx', unique: false, columns: ['user_pk', 'last_activity_at', 'id'] },
+    ],
+  },
+  {
+    table: 'messages',
+    indexes: [
+      { name: 'messages_conversation_seq_unique', unique: true, columns: ['session_pk', 'agent_pk', 'seq'] },
+      { name: 'messages_session_idx', unique: false, columns: ['session_pk'] },
+      { name: 'messages_created_at_idx', unique: false, columns: ['created_at'] },
+    ],
+  },
+];
+
+const PREFIX = 'convostore_';
+
+/** Renames a 0.1 table to convostore's name, and its indexes with it (SQLite cannot rename an index). */
+function renameLegacyTable({ table, indexes }: (typeof LEGACY_TABLES)[number]): Statement[] {
+  const renamed = sql.identifier(PREFIX + table);
+  return [
+    // Renaming a parent rewrites the foreign keys of its children (SQLite >= 3.26): no rebuild, no cascade.
+    statement(sql`ALTER TABLE ${sql.identifier(table)} RENAME TO ${renamed}`),
+    ...indexes.flatMap(({ name, unique, columns }) => [
+      statement(sql`DROP INDEX ${sql.identifier(name)}`),
+      statement(
+        sql`CREATE ${sql.raw(unique ? 'UNIQUE INDEX' : 'INDEX')} ${sql.identifier(PREFIX + name)} ON ${renamed} (${sql.join(
+          columns.map((c) => sql.identifier(c)),
+          sql`, `,
+        )})`,
+      ),
+    ]),
+  ];
+}
+
+/**
+ * A database migrated by convostore 0.1 recorded 0000_init in drizzle's default journal, and its
+ * tables are named `users`, `agents`, `sessions` and `messages`: names an application's own schema
+ * is likely to want. Adopting it, in one transaction: its tables and indexes take the names 0000_init
+ * gives them now (`convostore_users`…; renamed, never rebuilt, so every row and pk stays), and the
+ * record moves to convostore's own journal (out of the default one, where it would hide an
+ * application's own migrations). convostore's later migrations then apply as on any database at
+ * 0000_init. Nothing happens unless that record (0000_init's time) is there and convostore's journal
+ * is still empty, so it is safe to call before every migration. Returns true when it adopted one.
  */
 export async function adoptLegacyJournal(driver: SqlDriver): Promise<boolean> {
   const tables = await driver.run(
@@ -87,6 +134,7 @@ export async function adoptLegacyJournal(driver: SqlDriver): Promise<boolean> {
   const legacy = await driver.run(statement(sql`SELECT count(*) AS n FROM ${legacyTable} WHERE created_at = ${when}`));
   if (Number(legacy.rows[0]?.n) === 0) return false;
   await driver.batch([
+    ...LEGACY_TABLES.flatMap(renameLegacyTable),
     // The table drizzle's SQLite migrator creates, so that its CREATE TABLE IF NOT EXISTS is a no-op.
     statement(sql`CREATE TABLE IF NOT EXISTS ${journalTable} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`),
     statement(sql`INSERT INTO ${journalTable} (hash, created_at) SELECT hash, created_at FROM ${legacyTable} WHERE created_at = ${when}`),

@@ -91,7 +91,7 @@ const TABLES: TableNames = {
  * equal and backwards clock values (order is the write order, never the clock's), ids that need
  * quoting, and a deleted last message (its pk is never reused).
  */
-function write0000(db: Database.Database, t: TableNames): Fixture {
+function write0000(db: Database.Database, t: TableNames, ids?: (n: number) => string): Fixture {
   const keys = [
     { userId: 'u1', sessionId: 's1', agentId: 'a1' },
     { userId: 'u1', sessionId: 's1', agentId: 'a2' },
@@ -103,11 +103,17 @@ function write0000(db: Database.Database, t: TableNames): Fixture {
     `INSERT INTO ${t.sessions} (user_pk, id, created_at, last_activity_at) SELECT pk, ?, ?, ? FROM ${t.users} WHERE id = ?
      ON CONFLICT (user_pk, id) DO UPDATE SET last_activity_at = max(last_activity_at, excluded.last_activity_at)`,
   );
-  const message = db.prepare(
-    `INSERT INTO ${t.messages} (session_pk, agent_pk, seq, role, content, created_at)
-     SELECT s.pk, a.pk, ?, ?, ?, ? FROM ${t.sessions} s JOIN ${t.users} u ON u.pk = s.user_pk, ${t.agents} a
+  // From 0001 on, every message has an id, made by the store before the write.
+  const insert = db.prepare(
+    `INSERT INTO ${t.messages} (session_pk, agent_pk, seq, role, content, created_at${ids ? ', id' : ''})
+     SELECT s.pk, a.pk, ?, ?, ?, ?${ids ? ', ?' : ''} FROM ${t.sessions} s JOIN ${t.users} u ON u.pk = s.user_pk, ${t.agents} a
      WHERE u.id = ? AND s.id = ? AND a.id = ?`,
   );
+  let made = 0;
+  const message = {
+    run: (seq: number, role: string, content: string, time: number, ...key: string[]) =>
+      ids ? insert.run(seq, role, content, time, ids(++made), ...key) : insert.run(seq, role, content, time, ...key),
+  };
   const messages: Written[] = [];
   const clock = [1000, 1000, 1000, 2000, 1500, 1500, 3000, 3000, 2500, 4000, 4000, 4000, 5000, 5000, 5000];
   db.transaction(() => {
@@ -120,7 +126,7 @@ function write0000(db: Database.Database, t: TableNames): Fixture {
         agent.run(k.agentId, timestamp);
         session.run(k.sessionId, timestamp, timestamp, k.userId);
         const pk = Number(message.run(round + 1, role, JSON.stringify(content), timestamp, k.userId, k.sessionId, k.agentId).lastInsertRowid);
-        messages.push({ ...k, pk, seq: round + 1, role, content, timestamp });
+        messages.push({ ...k, pk, ...(ids ? { id: ids(made) } : {}), seq: round + 1, role, content, timestamp });
       });
     }
   })();
@@ -144,7 +150,7 @@ function write0000(db: Database.Database, t: TableNames): Fixture {
 const fixtureWriters: Record<string, (db: Database.Database) => Fixture> = {
   '0000_init': (db) => write0000(db, TABLES),
   '0001_conversation_model_v2': (db) => {
-    const fixture = write0000(db, TABLES);
+    const fixture = write0000(db, TABLES, (n) => `019a0000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`);
     // As a v2 store writes: ids made on the client (or given), metadata, system and tool roles,
     // titles and session metadata, a titled session with no message.
     const session = db.prepare(`UPDATE ${TABLES.sessions} SET title = ?, metadata = ? WHERE id = ?`);
@@ -152,18 +158,16 @@ const fixtureWriters: Record<string, (db: Database.Database) => Fixture> = {
     fixture.sessions[0] = { ...fixture.sessions[0]!, title: 'First chat', metadata: { pinned: true, tags: ['a', 'b'] } };
     db.prepare(`INSERT INTO ${TABLES.sessions} (user_pk, id, created_at, last_activity_at, title) SELECT pk, 'named', 5, 5, 'Named, empty' FROM ${TABLES.users} WHERE id = 'u1'`).run();
     fixture.sessions.push({ userId: 'u1', sessionId: 'named', title: 'Named, empty' });
-    // The 0000 rows already have their migration ids; v2 rows carry their own.
-    for (const m of fixture.messages) m.id = legacyId(m.pk);
     const insert = db.prepare(
       `INSERT INTO ${TABLES.messages} (session_pk, agent_pk, seq, id, role, content, metadata, created_at)
        SELECT s.pk, a.pk, ?, ?, ?, ?, ?, ? FROM ${TABLES.sessions} s JOIN ${TABLES.users} u ON u.pk = s.user_pk, ${TABLES.agents} a
        WHERE u.id = 'u1' AND s.id = 's1' AND a.id = 'a1'`,
     );
     const v2: Array<Omit<Written, 'pk' | 'userId' | 'sessionId' | 'agentId' | 'seq' | 'timestamp'>> = [
-      { id: '019a0000-0000-7000-8000-000000000001', role: 'system', content: [{ text: 'be brief' }] },
+      { id: '019b0000-0000-7000-8000-000000000001', role: 'system', content: [{ text: 'be brief' }] },
       { id: 'call#1 / "quoted"', role: 'tool', content: [{ toolResult: { id: 'c1', ok: true } }], metadata: { latencyMs: 12 } },
-      { id: '019a0000-0000-7000-8000-000000000002', role: 'tool', content: [{ toolResult: { id: 'c2' } }] },
-      { id: '019a0000-0000-7000-8000-000000000003', role: 'assistant', content: [{ text: 'done' }], metadata: { usage: { in: 3, out: 1 }, model: 'm' } },
+      { id: '019b0000-0000-7000-8000-000000000002', role: 'tool', content: [{ toolResult: { id: 'c2' } }] },
+      { id: '019b0000-0000-7000-8000-000000000003', role: 'assistant', content: [{ text: 'done' }], metadata: { usage: { in: 3, out: 1 }, model: 'm' } },
     ];
     v2.forEach((m, i) => {
       const seq = 6 + i;
@@ -502,6 +506,11 @@ const APP_LATER_BUT_OLDER = {
   sql: "CREATE TABLE `messages` (`id` integer PRIMARY KEY, `body` text);--> statement-breakpoint\nINSERT INTO `messages` (`body`) VALUES ('the app''s own message');",
 };
 
+const APP_0_1_ERA = [
+  { when: journal.entries[0]!.when + 1000, sql: 'CREATE TABLE `app_notes` (`id` integer PRIMARY KEY, `note` text);' },
+  { when: 4102444800000, sql: "INSERT INTO `app_notes` (`note`) VALUES ('kept');" },
+];
+
 function applyApp(path: string, folder: string): void {
   const db = new Database(path);
   try {
@@ -566,9 +575,9 @@ test("an application's migration older than convostore's newest still applies af
 for (const [how, upgrade] of [kitFile!, onOpenSqlite!]) {
   test(`${how}: a 0.1 database shared with an application upgrades; then the application can take the names users, sessions and messages`, async (t) => {
     const { path, fixture } = buildDatabase(VERSION_0_1);
-    // In 0.1 both recorded their migrations in drizzle's default journal; the application's newest is
-    // newer than every convostore migration.
-    applyApp(path, appMigrations([{ when: 1000, sql: 'CREATE TABLE `app_notes` (`id` integer PRIMARY KEY, `note` text);' }, { when: 4102444800000, sql: "INSERT INTO `app_notes` (`note`) VALUES ('kept');" }]));
+    // In 0.1 both recorded their migrations in drizzle's default journal (so the application's had to
+    // be newer than 0.1's 0000_init to run at all); its newest is newer than every convostore migration.
+    applyApp(path, appMigrations(APP_0_1_ERA));
     const upgraded = await upgrade(path);
     try {
       const store = await upgraded.open();
@@ -584,13 +593,12 @@ for (const [how, upgrade] of [kitFile!, onOpenSqlite!]) {
     applyApp(
       path,
       appMigrations([
-        { when: 1000, sql: 'CREATE TABLE `app_notes` (`id` integer PRIMARY KEY, `note` text);' },
-        { when: 4102444800000, sql: "INSERT INTO `app_notes` (`note`) VALUES ('kept');" },
+        ...APP_0_1_ERA,
         { when: 4102444900000, sql: [APP_USERS.sql, APP_SESSIONS.sql, APP_LATER_BUT_OLDER.sql].join('--> statement-breakpoint\n') },
       ]),
     );
     const db = new Database(path, { readonly: true });
-    t.deepEqual(db.prepare(`SELECT created_at FROM ${LEGACY_MIGRATIONS_TABLE} ORDER BY created_at`).pluck().all().map(Number), [1000, 4102444800000, 4102444900000]);
+    t.deepEqual(db.prepare(`SELECT created_at FROM ${LEGACY_MIGRATIONS_TABLE} ORDER BY created_at`).pluck().all().map(Number), [...APP_0_1_ERA.map((m) => m.when), 4102444900000]);
     t.deepEqual(db.prepare('SELECT count(*) FROM users').pluck().get(), 2);
     t.deepEqual(db.prepare('SELECT note FROM app_notes').pluck().all(), ['kept']);
     db.close();
