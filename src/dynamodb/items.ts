@@ -191,13 +191,19 @@ function metadataKey(key: string): string {
 }
 
 /**
- * updateSession: one UpdateItem that sets or removes each top-level key on its own (names as
- * placeholders, so any key is safe), which is what makes two concurrent updates of different keys
- * both survive. `md` must exist as a map first (see ensureSessionMaps).
+ * updateSession: one UpdateItem that sets or removes the title and each top-level metadata key on
+ * its own (names as placeholders, so any key is safe), conditioned on the version read, against
+ * which the merged size was checked. Two concurrent updates of different keys: one commits, the
+ * other is re-read, re-checked and re-sent, so both survive. A session without metadata gets its
+ * map whole (a key-wise SET needs the map to exist).
  */
-export function sessionUpdateExpression(change: { title: string | null | undefined; metadata: { [key: string]: JsonValue } | undefined }) {
+export function sessionUpdateExpression(
+  userId: string,
+  previous: SessionState,
+  change: { title: string | null | undefined; metadata: { [key: string]: JsonValue } | undefined },
+) {
   const names: Record<string, string> = { '#v': 'v' };
-  const values: Record<string, unknown> = { ':v': nextVersion() };
+  const values: Record<string, unknown> = { ':v': nextVersion(), ':previous': previous.v };
   const set = ['#v = :v'];
   const remove: string[] = [];
   if (change.title !== undefined) {
@@ -208,39 +214,54 @@ export function sessionUpdateExpression(change: { title: string | null | undefin
       set.push('#ti = :ti');
     }
   }
-  Object.entries(change.metadata ?? {}).forEach(([key, value], i) => {
-    names['#md'] = 'md';
-    names[`#k${i}`] = metadataKey(key);
-    if (value === null) remove.push(`#md.#k${i}`);
-    else {
-      values[`:k${i}`] = JSON.stringify(value);
-      set.push(`#md.#k${i} = :k${i}`);
+  const entries = Object.entries(change.metadata ?? {});
+  if (previous.metadata === undefined) {
+    const whole = Object.fromEntries(entries.filter(([, v]) => v !== null).map(([k, v]) => [metadataKey(k), JSON.stringify(v)]));
+    if (Object.keys(whole).length > 0) {
+      names['#md'] = 'md';
+      values[':md'] = whole;
+      set.push('#md = :md');
     }
-  });
+  } else {
+    entries.forEach(([key, value], i) => {
+      names['#md'] = 'md';
+      names[`#k${i}`] = metadataKey(key);
+      if (value === null) remove.push(`#md.#k${i}`);
+      else {
+        values[`:k${i}`] = JSON.stringify(value);
+        set.push(`#md.#k${i} = :k${i}`);
+      }
+    });
+  }
   return {
+    Key: sessionKey(userId, previous.sessionId),
     UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+    ConditionExpression: '#v = :previous',
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
 }
 
+/** The session's metadata after merging `change` into it (null removes a key), decoded. */
+export function mergedMetadata(previous: SessionState, change: { [key: string]: JsonValue }): Metadata {
+  const merged: Metadata = decodeSessionMetadata(previous) ?? {};
+  for (const [k, v] of Object.entries(change)) {
+    if (v === null) delete merged[k];
+    else merged[k] = v;
+  }
+  return merged;
+}
+
 /** importSession: the last activity moves forward to `at` (never back), with its place in byActivity. */
-export function activityUpdate(sessionId: string, at: number) {
+export function activityUpdate(userId: string, sessionId: string, at: number) {
   return {
+    Key: sessionKey(userId, sessionId),
     UpdateExpression: 'SET #la = :la, #act = :act, #v = :v',
     ConditionExpression: '#la < :la',
     ExpressionAttributeNames: { '#la': 'la', '#act': ATTR.activity, '#v': 'v' },
     ExpressionAttributeValues: { ':la': at, ':act': activityKey(at, sessionId), ':v': nextVersion() },
   };
 }
-
-/** Makes `md` an (empty) map when missing, so that key-wise SETs have a parent; renews nothing else. */
-export const ENSURE_METADATA_MAP = {
-  UpdateExpression: 'SET #md = if_not_exists(#md, :empty)',
-  ConditionExpression: 'attribute_exists(#pk)',
-  ExpressionAttributeNames: { '#md': 'md', '#pk': ATTR.pk },
-  ExpressionAttributeValues: { ':empty': {} },
-};
 
 /** legacy.ts: every message of the session now has its id item (unless the session changed meanwhile). */
 export function markHasIdItems(userId: string, previous: SessionState) {

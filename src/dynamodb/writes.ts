@@ -1,10 +1,10 @@
 import { repeats } from '../core/agent-squad.js';
 import type { EncodedMessage, MessageChange, RawMessage, SessionChange, WriteRequest, WriteResult } from '../core/backend.js';
 import { conflictMessage } from '../core/conflicts.js';
-import { utf8Length } from '../core/validate.js';
-import { ConflictError, ConsecutiveRoleError, TooLargeError } from '../errors.js';
+import { MAX_SESSION_METADATA_BYTES, utf8Length } from '../core/validate.js';
+import { ConflictError, ConsecutiveRoleError, TooLargeError, ValidationError } from '../errors.js';
 import {
-  ENSURE_METADATA_MAP,
+  mergedMetadata,
   idKey,
   messageKey,
   messageUpdate,
@@ -285,43 +285,32 @@ async function commitDeletes(ctx: Ctx, userId: string, sessionId: string, state:
 
 /**
  * updateSession: creates the session when missing, then one UpdateItem sets or removes the title
- * and each metadata key on its own (atomic per key: concurrent updates of other keys survive).
+ * and each metadata key on its own, conditioned on the version read (see sessionUpdateExpression).
  */
 export async function updateSession(ctx: Ctx, userId: string, sessionId: string, change: SessionChange): Promise<void> {
-  const metadataKeys = Object.keys(change.metadata ?? {});
-  for (let attempt = 0; ; attempt++) {
-    const state = await readState(ctx, userId, sessionId);
+  const changesFields = change.title !== undefined || Object.keys(change.metadata ?? {}).length > 0;
+  await ctx.io.optimistic(async () => {
+    let state = await readState(ctx, userId, sessionId);
     if (!state) {
-      const created = newSessionState(sessionId, change.now, Math.max(change.now, change.activityAt ?? change.now));
-      created.v = nextVersion();
-      try {
-        await ctx.io.transact(
-          [sessionPut(ctx.io.table, userId, created, undefined), userUpsert(ctx.io.table, userId)],
-          'creating a DynamoDB session',
-        );
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
+      // Created empty first (a chat can be named before its first message), then updated as any other.
+      state = newSessionState(sessionId, change.now, Math.max(change.now, change.activityAt ?? change.now));
+      state.v = nextVersion();
+      await ctx.io.transact([sessionPut(ctx.io.table, userId, state, undefined), userUpsert(ctx.io.table, userId)], 'creating a DynamoDB session');
+    }
+    if (change.metadata !== undefined) {
+      const size = utf8Length(JSON.stringify(mergedMetadata(state, change.metadata)));
+      if (size > MAX_SESSION_METADATA_BYTES) {
+        throw new ValidationError('update.metadata', `merged into the stored metadata it would be ${size} bytes as JSON; session metadata holds at most ${MAX_SESSION_METADATA_BYTES}`);
       }
     }
-    try {
-      if (metadataKeys.length > 0) await ctx.io.update({ Key: sessionKey(userId, sessionId), ...ENSURE_METADATA_MAP });
-      if (change.title !== undefined || metadataKeys.length > 0) {
-        await ctx.io.update({ Key: sessionKey(userId, sessionId), ...sessionUpdateExpression(change), ConditionExpression: 'attribute_exists(#v)' });
-      }
-    } catch (error) {
-      // The session was deleted between the read and the update: create it again.
-      if (!isConditionFailure(error) || attempt > 10) throw error;
-      continue;
-    }
-    if (change.activityAt !== undefined && state && state.la < change.activityAt) {
+    if (changesFields) await ctx.io.update(sessionUpdateExpression(userId, state, change), 'updating a DynamoDB session');
+    if (change.activityAt !== undefined && state.la < change.activityAt) {
       try {
-        await ctx.io.update({ Key: sessionKey(userId, sessionId), ...activityUpdate(sessionId, change.activityAt) });
+        await ctx.io.update(activityUpdate(userId, sessionId, change.activityAt), 'updating a DynamoDB session');
       } catch (error) {
         // Another write moved the last activity at least as far: nothing to do.
         if (!isConditionFailure(error)) throw error;
       }
     }
-    return;
-  }
+  });
 }
-
