@@ -23,6 +23,8 @@ export {
   UnavailableError,
   UnauthorizedError,
   NotMigratedError,
+  ConflictError,
+  NotFoundError,
   type ErrorCode,
 } from './errors.js';
 export * from './types.js';

@@ -40,7 +40,6 @@ import { planImport } from './import.js';
 import {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
-  MAX_SESSION_METADATA_BYTES,
   checkClock,
   checkId,
   checkIdList,
@@ -48,6 +47,7 @@ import {
   checkMetadata,
   checkOptions,
   checkPositiveInt,
+  checkSessionMetadataSize,
   checkTitle,
   checkWindow,
   encodeContent,
@@ -144,6 +144,14 @@ export class ChatStore implements ChatStorage {
       const key = checkKey(userId, sessionId, agentId);
       const window = checkWindow(maxHistorySize);
       const encoded = this.#encodeAll('messages', messages);
+      if (encoded.length === 0) {
+        // Nothing to store: the window as it is, and no session created or touched (as in v1).
+        if (window === 0) return [];
+        const cutoff = this.#cutoff(checkClock(this.#clock()));
+        return (await this.#backend.readPage(key, { order: 'newest', afterSeq: undefined, limit: window, cutoff }))
+          .reverse()
+          .map(toConversationMessage);
+      }
       return (await this.#write(key, encoded, 'append', this.#policy, window)).window.map(toConversationMessage);
     });
   }
@@ -163,6 +171,7 @@ export class ChatStore implements ChatStorage {
       const expectLastIds =
         opts.expectLastIds === undefined ? undefined : checkIdList('options.expectLastIds', opts.expectLastIds, { distinct: true });
       const encoded = this.#encodeAll('messages', messages);
+      if (encoded.length === 0 && deleteIds === undefined && expectLastIds === undefined) return [];
       const result = await this.#write(key, encoded, 'upsert', policy, 0, { deleteIds, expectLastIds });
       return result.stored.map(toStoredMessage);
     });
@@ -521,12 +530,11 @@ function checkOrder(value: unknown): 'newest' | 'oldest' {
 
 /** Session metadata updates: a plain JSON object whose keys may be null (remove), at most 16 KB. */
 function checkSessionMetadata(field: string, value: unknown): Metadata {
-  const metadata = { ...checkMetadata(field, value) };
-  const size = utf8Length(JSON.stringify(metadata));
-  if (size > MAX_SESSION_METADATA_BYTES) {
-    throw new ValidationError(field, `is ${size} bytes as JSON; session metadata holds at most ${MAX_SESSION_METADATA_BYTES}`);
-  }
-  return metadata;
+  return readInput(field, () => {
+    const metadata = { ...checkMetadata(field, value) };
+    checkSessionMetadataSize(field, JSON.stringify(metadata));
+    return metadata;
+  });
 }
 
 function firstDropped(all: EncodedMessage[], kept: EncodedMessage[]): string {

@@ -94,6 +94,17 @@ export function checkMetadata(field: string, value: unknown): Metadata {
   return value as Metadata;
 }
 
+/**
+ * Session metadata, as JSON text, within MAX_SESSION_METADATA_BYTES. Checked on the update's own keys
+ * by the store and on the merged result by each backend, which alone sees what is stored.
+ */
+export function checkSessionMetadataSize(field: string, json: string): void {
+  const size = utf8Length(json);
+  if (size > MAX_SESSION_METADATA_BYTES) {
+    throw new ValidationError(field, `would be ${size} bytes as JSON; session metadata holds at most ${MAX_SESSION_METADATA_BYTES}`);
+  }
+}
+
 /** A session title: the characters of an id, at most MAX_TITLE_LENGTH units. */
 export function checkTitle(field: string, value: unknown): string {
   return checkId(field, value, MAX_TITLE_LENGTH);

@@ -1,5 +1,6 @@
 import { repeats } from '../core/agent-squad.js';
 import { compareIds, utf8Length } from '../core/validate.js';
+import { mergeSessionMetadata } from '../core/session-metadata.js';
 import { ConflictError, ConsecutiveRoleError, NotFoundError, TooLargeError } from '../errors.js';
 import type { ConversationKey, DeleteResult, Metadata, SessionSummary } from '../types.js';
 import type {
@@ -88,6 +89,15 @@ export class MemoryBackend implements StorageBackend {
       if (request.policy === 'throw') throw new ConsecutiveRoleError(fresh[0]!.role);
       fresh.shift();
     }
+    if (request.messages.length === 0) {
+      // Only deletes: no session is created or touched, and one emptied by them goes.
+      if (!session || deleting.size === 0) return { appended: 0, replaced: 0, unchanged: 0, stored: [], window: [] };
+      for (const id of deleting) session.byId.delete(id);
+      if (kept.length === 0) session.conversations.delete(key.agentId);
+      else session.conversations.set(key.agentId, kept);
+      this.#dropIfEmpty(key.userId, key.sessionId);
+      return { appended: 0, replaced: 0, unchanged: 0, stored: [], window: [] };
+    }
 
     session ??= this.#create(key.userId, key.sessionId, request.createdAt ?? now, now);
     session.lastActivityAt = Math.max(session.lastActivityAt, now);
@@ -112,7 +122,6 @@ export class MemoryBackend implements StorageBackend {
       for (const m of conversation.splice(0, conversation.length - request.keepLast)) session.byId.delete(m.id);
     }
     if (conversation.length === 0) session.conversations.delete(key.agentId);
-    if (deleting.size > 0) this.#dropIfEmpty(key.userId, key.sessionId);
 
     const stored = request.messages.flatMap((m) => {
       const s = session.byId.get(m.id);
@@ -235,12 +244,7 @@ export class MemoryBackend implements StorageBackend {
     const session = this.#session(userId, sessionId) ?? this.#create(userId, sessionId, change.now, change.now);
     if (change.title !== undefined) session.title = change.title ?? undefined;
     if (change.metadata !== undefined) {
-      const merged: Metadata = { ...session.metadata };
-      for (const [k, v] of Object.entries(change.metadata)) {
-        if (v === null) delete merged[k];
-        else merged[k] = structuredClone(v);
-      }
-      session.metadata = Object.keys(merged).length > 0 ? merged : undefined;
+      session.metadata = mergeSessionMetadata(session.metadata, change.metadata);
     }
     if (change.activityAt !== undefined) session.lastActivityAt = Math.max(session.lastActivityAt, change.activityAt);
   }

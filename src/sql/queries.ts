@@ -309,6 +309,14 @@ export const deleteSessionIfEmpty = compile(sql`
   DELETE FROM ${sessions} WHERE pk = ${sessionPk} AND title IS NULL AND metadata IS NULL
   AND NOT EXISTS (SELECT 1 FROM ${messages} WHERE session_pk = ${sessionPk})`);
 
+/**
+ * The same, right after a delete, and only when that delete removed something: changes() is the
+ * previous statement's count on this connection, and a batch runs on one connection.
+ */
+export const deleteSessionIfEmptied = compile(sql`
+  DELETE FROM ${sessions} WHERE changes() > 0 AND pk = ${sessionPk} AND title IS NULL AND metadata IS NULL
+  AND NOT EXISTS (SELECT 1 FROM ${messages} WHERE session_pk = ${sessionPk})`);
+
 export const deleteSessionMessages = compile(sql`DELETE FROM ${messages} WHERE session_pk = ${sessionPk}`);
 export const deleteSessionRow = compile(sql`DELETE FROM ${sessions} WHERE pk = ${sessionPk}`);
 

@@ -1,5 +1,6 @@
 import { conflictMessage } from '../core/conflicts.js';
 import { utf8Length } from '../core/validate.js';
+import { mergeSessionMetadata } from '../core/session-metadata.js';
 import { ConflictError, ConsecutiveRoleError, NotFoundError, TooLargeError } from '../errors.js';
 import type { ConversationKey, DeleteResult, Metadata, SessionSummary } from '../types.js';
 import type {
@@ -45,11 +46,15 @@ export class SqlBackend implements StorageBackend {
     const cutoff = request.cutoff ?? q.NO_CUTOFF;
     const ids = { userId: key.userId, sessionId: key.sessionId, agentId: key.agentId, now, createdAt: request.createdAt ?? now, cutoff };
     const batchIds = JSON.stringify(messages.map((m) => m.id));
-    const statements: Statement[] = [
-      { query: q.upsertUser, values: ids },
-      { query: q.upsertAgent, values: ids },
-      { query: q.upsertSession, values: ids },
-    ];
+    // Only deletes (an upsert of no message): no session is created or touched.
+    const statements: Statement[] =
+      messages.length === 0
+        ? []
+        : [
+            { query: q.upsertUser, values: ids },
+            { query: q.upsertAgent, values: ids },
+            { query: q.upsertSession, values: ids },
+          ];
     if (request.expectLastIds !== undefined) {
       const expected = request.expectLastIds;
       statements.push({
@@ -59,7 +64,9 @@ export class SqlBackend implements StorageBackend {
     }
     if (request.deleteIds !== undefined && request.deleteIds.length > 0) {
       statements.push({ query: q.deleteConversationIds, values: { ...ids, ids: JSON.stringify(request.deleteIds) } });
+      if (messages.length === 0) statements.push({ query: q.deleteSessionIfEmptied, values: ids });
     }
+    if (statements.length === 0) return { appended: 0, replaced: 0, unchanged: 0, stored: [], window: [] };
     // Which of the batch's ids are stored already (replaced or unchanged) is only worth a statement
     // when the caller chose ids; ids the store just made are new (a repeat of this very batch after a
     // lost answer then reports them as appended again, which only the skip notice would misread).
@@ -81,7 +88,6 @@ export class SqlBackend implements StorageBackend {
       statements.push({ query: q.writeMessages(chunk.length, start === 0 ? request.policy : 'keep', request.mode), values });
     }
     if (request.keepLast !== undefined) statements.push({ query: q.trimConversation, values: { ...ids, keepLast: request.keepLast } });
-    if (request.deleteIds !== undefined) statements.push({ query: q.deleteSessionIfEmpty, values: ids });
     const readBack = request.mode === 'upsert' && messages.length > 0 ? statements.length : -1;
     if (readBack >= 0) statements.push({ query: q.readConversationIds, values: { ...ids, ids: batchIds } });
     const window = request.window === 0 ? -1 : statements.length;
@@ -191,7 +197,7 @@ export class SqlBackend implements StorageBackend {
     const values = { userId, sessionId, ids: JSON.stringify(messageIds) };
     const [deleted] = await this.#driver.batch([
       { query: q.deleteSessionIds, values },
-      { query: q.deleteSessionIfEmpty, values },
+      { query: q.deleteSessionIfEmptied, values },
     ]);
     return deleted!.changes;
   }
@@ -202,7 +208,7 @@ export class SqlBackend implements StorageBackend {
       const [, deleted] = await this.#driver.batch([
         { query: q.refuseUnknownMessage, values },
         { query: q.truncateConversation, values },
-        { query: q.deleteSessionIfEmpty, values },
+        { query: q.deleteSessionIfEmptied, values },
       ]);
       return deleted!.changes;
     } catch (error) {
@@ -234,7 +240,8 @@ export class SqlBackend implements StorageBackend {
       if (change.metadata !== undefined) {
         const { rows } = await this.#driver.run({ query: q.readSessionMetadata, values: base });
         previous = (rows[0]?.metadata as string | null | undefined) ?? null;
-        metadata = mergeMetadata(previous, change.metadata);
+        const merged = mergeSessionMetadata(previous === null ? undefined : (JSON.parse(previous) as Metadata), change.metadata);
+        metadata = merged === undefined ? null : JSON.stringify(merged);
       }
       const [, updated] = await this.#driver.batch([
         { query: q.upsertUser, values: base },
@@ -370,16 +377,6 @@ export class SqlBackend implements StorageBackend {
       },
     };
   }
-}
-
-/** Top-level keys set or (null) removed; the result is NULL when no key is left. */
-function mergeMetadata(previous: string | null, patch: Metadata): string | null {
-  const merged = previous === null ? {} : (JSON.parse(previous) as Metadata);
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete merged[k];
-    else merged[k] = v;
-  }
-  return Object.keys(merged).length > 0 ? JSON.stringify(merged) : null;
 }
 
 /** One row per (session, agent), sessions already in page order. */
