@@ -178,3 +178,41 @@ test('constraints refuse a bad role, a duplicate position or id and an orphan me
   t.regex(failure(() => db.prepare('INSERT INTO convostore_refusals (conflict) VALUES (1)').run()), /CHECK constraint failed: convostore_refused_conflict/);
   db.close();
 });
+
+test('at 100,000 messages in one session, with statistics gathered, every statement is still an index search', async (t) => {
+  // The planner chooses by statistics: with one huge session among small ones, a plan that was an
+  // index search on a small file could turn into a scan. So: a large, skewed file, ANALYZEd.
+  const path = await migratedFile();
+  const db = open(path);
+  const session = db.prepare("SELECT pk FROM convostore_sessions WHERE id = 's1' ORDER BY pk LIMIT 1").pluck().get() as number;
+  const insert = db.prepare(
+    'INSERT INTO convostore_messages (session_pk, agent_pk, seq, id, role, content, created_at) VALUES (?, 1, ?, ?, ?, ?, ?)',
+  );
+  db.transaction(() => {
+    for (let i = 0; i < 100_000; i++) insert.run(session, 1000 + i, `bulk-${i}`, i % 2 ? 'assistant' : 'user', '[{"text":"x"}]', i);
+  })();
+  db.exec('ANALYZE');
+  const plan = (query: { sql: string; params: readonly unknown[] }) =>
+    (db.prepare(`EXPLAIN QUERY PLAN ${query.sql}`).all(query.params.map(() => 1)) as Array<{ detail: string }>)
+      .map((p) => p.detail)
+      .join('\n');
+  const statements = {
+    readNewest: q.readNewest,
+    readSessionOldest: q.readSessionOldest,
+    readSessionNewestAfter: q.readSessionNewestAfter,
+    getMessage: q.getMessage,
+    getSession: q.getSession,
+    listSessions: q.listSessions,
+    refuseUnexpectedLast: q.refuseUnexpectedLast,
+    countStoredIds: q.countStoredIds,
+    deleteSessionIds: q.deleteSessionIds,
+    truncateConversation: q.truncateConversation,
+    forkMessages: q.forkMessages,
+    updateMessage: q.updateMessage,
+    writeMessages: q.writeMessages(2, 'skip', 'upsert'),
+  };
+  for (const [name, query] of Object.entries(statements)) {
+    t.notRegex(plan(query), /SCAN (convostore_messages|convostore_sessions|m|s)\b/, `${name}:\n${plan(query)}`);
+  }
+  db.close();
+});
