@@ -6,8 +6,9 @@
  * protobuf, no cursors, no replication, batons are random rather than signed.
  *
  * It also counts every HTTP request (round trips are the cost of a remote database) and misbehaves
- * on demand, as a real server on a real socket: 5xx answers, a socket destroyed before or after the
- * pipeline ran, a crash in the middle of a batch, a slow answer, and a token it refuses.
+ * on demand, as a real server on a real socket: 5xx answers before or after the pipeline ran, a
+ * socket destroyed before or after it ran, a crash in the middle of a batch, a slow answer, and a
+ * token it refuses.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -23,6 +24,11 @@ export type Fault =
   | { kind: 'reset-before' }
   /** Run the pipeline (a write commits), then destroy the socket: the client cannot know. */
   | { kind: 'reset-after' }
+  /**
+   * Run the pipeline (a write commits), then answer with this HTTP status instead of its results,
+   * as a proxy or load balancer in front of sqld does when its upstream answer is lost or late.
+   */
+  | { kind: 'status-after'; status: number }
   /** Run this many batch steps, then crash: the stream's connection closes and its transaction rolls back. */
   | { kind: 'crash-mid-batch'; afterSteps: number }
   /** Wait this long before running the pipeline and answering. */
@@ -58,6 +64,8 @@ export class HranaServer {
   /** Every HTTP request received, in order. */
   readonly requests: RecordedRequest[] = [];
   #url = '';
+  #running = 0;
+  #idle: Array<() => void> = [];
 
   private constructor(options: HranaServerOptions) {
     this.#file = options.file;
@@ -68,9 +76,14 @@ export class HranaServer {
     this.#anchor = new Database(this.#file);
     this.#anchor.pragma('journal_mode = WAL');
     this.#server = createServer((req, res) => {
-      this.#handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) text(res, 500, `stand-in failure: ${String(error)}`);
-      });
+      this.#running++;
+      this.#handle(req, res)
+        .catch((error: unknown) => {
+          if (!res.headersSent) text(res, 500, `stand-in failure: ${String(error)}`);
+        })
+        .finally(() => {
+          if (--this.#running === 0) for (const resolve of this.#idle.splice(0)) resolve();
+        });
     });
     // Node closes idle keep-alive sockets after 5 s, a hair after undici's client gives them up; on a
     // loaded machine the two race and a request meets a socket being closed (ECONNRESET). Turso's
@@ -109,6 +122,15 @@ export class HranaServer {
 
   resetCount(): void {
     this.requests.length = 0;
+  }
+
+  /**
+   * Resolves once no request is being handled: a request whose client gave up (a timeout) may still
+   * be sleeping or running its pipeline here.
+   */
+  whenIdle(): Promise<void> {
+    if (this.#running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
   }
 
   async close(): Promise<void> {
@@ -185,10 +207,11 @@ export class HranaServer {
       baton = randomBytes(16).toString('hex');
       this.#keep(baton, stream);
     }
-    if (fault?.kind === 'reset-after') {
+    if (fault?.kind === 'reset-after' || fault?.kind === 'status-after') {
       // The work is done (and committed, for a write); only the answer is lost.
       if (baton !== null) this.#take(baton);
       stream.close();
+      if (fault.kind === 'status-after') return text(res, fault.status, `injected HTTP ${fault.status} after the pipeline ran`);
       return void req.socket.destroy();
     }
     const response: PipelineResponse = { baton, base_url: null, results };
