@@ -148,9 +148,10 @@ export function sessionItem(userId: string, state: SessionState): Item {
     o: state.o,
     ca: state.ca,
     la: state.la,
-    ag: [...state.ag].sort((x, y) => compareIds(x.a, y.a)),
+    // Copies: a plan builds several transactions' items before sending the first.
+    ag: state.ag.map((h) => ({ ...h })).sort((x, y) => compareIds(x.a, y.a)),
     ...(state.title === undefined ? {} : { ti: state.title }),
-    ...(state.metadata === undefined || Object.keys(state.metadata).length === 0 ? {} : { md: state.metadata }),
+    ...(state.metadata === undefined || Object.keys(state.metadata).length === 0 ? {} : { md: { ...state.metadata } }),
     ...(state.hasIdItems ? { iv: IDS_VERSION } : {}),
   };
 }
