@@ -150,7 +150,7 @@ test('every Agent Squad row arrives in its conversation, in order, with its cont
   client.close();
 });
 
-test('--user narrows the import; rows Agent Squad could not have written are reported and stop their conversation', async (t) => {
+test('--user narrows the import; rows Agent Squad could not have written are reported and stop their session', async (t) => {
   const { url, client } = await agentSquadDatabase();
   await client.execute({
     sql: 'INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -163,16 +163,39 @@ test('--user narrows the import; rows Agent Squad could not have written are rep
 
   const all = await cli(['import-agent-squad', '--from', url, '--to', dest]);
   t.is(all.code, 1);
-  t.regex(all.stderr, /convostore: conversations row \(user_id "user-2", session_id "sé\/ssion#1", agent_id "tech-agent", message_index 100\): content: is not JSON; the rest of this conversation is not imported/);
+  t.regex(all.stderr, /convostore: conversations row \(user_id "user-2", session_id "sé\/ssion#1", agent_id "tech-agent", message_index 100\): content: is not JSON; the rest of this session is not imported/);
   // The bad row fails the write it would have joined: user-2's four good rows were in it.
-  t.regex(all.stderr, /: 0 messages, 14 already present .*1 problem, 1 conversation incomplete/);
+  // v2: a session is written in its order across agents, so a bad row stops its session.
+  t.regex(all.stderr, /: 0 messages, 14 already present .*1 problem, 1 session incomplete/);
   await withStore(dest, async (store) => t.is((await store.fetchChat('user-2', 'sé/ssion#1', 'tech-agent')).length, 0));
 
   // With smaller writes, those before the bad row's are made; the conversation stops there.
   const small = await cli(['import-agent-squad', '--from', url, '--to', dest, '--batch-size', '2']);
   t.is(small.code, 1);
-  t.regex(small.stderr, /: 4 messages, 14 already present .*1 problem, 1 conversation incomplete/);
+  t.regex(small.stderr, /: 4 messages, 14 already present .*1 problem, 1 session incomplete/);
   await withStore(dest, async (store) => t.is((await store.fetchChat('user-2', 'sé/ssion#1', 'tech-agent')).length, 4));
+  client.close();
+});
+
+test('rows get ids derived from (user, session, agent, message_index): the same in every import, so a second one finds the first', async (t) => {
+  const { url, client } = await agentSquadDatabase();
+  const views: unknown[] = [];
+  for (const dest of [tempFile(dir), `file:${tempFile(dir)}`]) {
+    const run = await cli(['import-agent-squad', '--from', url, '--to', dest]);
+    t.is(run.code, 0, run.stderr);
+    views.push(
+      await withStore(dest, async (store) => {
+        const page = await store.fetchSessionPage('user-1', 'session-1', { order: 'oldest', limit: 100 });
+        return page.items;
+      }),
+    );
+  }
+  const [first, second] = views as Array<Array<{ id: string; agentId: string; role: string }>>;
+  t.deepEqual(first, second);
+  t.is(new Set(first!.map((m) => m.id)).size, 12);
+  for (const m of first!) t.regex(m.id, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  // The session order is Agent Squad's own (by timestamp): the classifier's routing, turn by turn.
+  t.deepEqual(first!.map((m) => m.agentId), ['tech-agent', 'tech-agent', 'tech-agent', 'tech-agent', 'billing-agent', 'billing-agent', 'tech-agent', 'tech-agent', 'tech-agent', 'tech-agent', 'billing-agent', 'billing-agent']);
   client.close();
 });
 

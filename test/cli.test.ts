@@ -1,7 +1,7 @@
 /** The built `convostore` command: help, migrate, reading commands, URLs and errors. */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openStorage } from '../src/index.js';
@@ -21,14 +21,19 @@ async function seeded(url: string) {
   return store;
 }
 
+/** Rows of convostore's own migration journal (v2: not drizzle's default __drizzle_migrations). */
 function migrationRows(path: string): number {
   const db = new Database(path, { readonly: true });
   try {
-    return (db.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n;
+    return (db.prepare('SELECT count(*) AS n FROM __convostore_migrations').get() as { n: number }).n;
   } finally {
     db.close();
   }
 }
+
+/** The bundled migrations, oldest first, as `convostore migrate` names them. */
+const bundled = (JSON.parse(readFileSync(join(root, 'migrations/meta/_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> }).entries.map((e) => e.tag);
+const upToDate = (backend: string) => `schema up to date (${backend}; all ${bundled.length} bundled migrations applied, latest ${bundled[bundled.length - 1]})`;
 
 test('--help works on the command and on every subcommand', async (t) => {
   const top = await cli(['--help']);
@@ -48,8 +53,8 @@ test('migrate creates the schema, and drizzle-kit finds it up to date (same jour
   const file = tempFile(dir);
   const run = await cli(['migrate', '--url', file]);
   t.is(run.code, 0, run.stderr);
-  t.regex(run.stdout, /schema up to date \(sqlite; 1 of 1 migrations applied, latest 0000_init\)/);
-  t.is(migrationRows(file), 1);
+  t.true(run.stdout.includes(upToDate('sqlite')), run.stdout);
+  t.is(migrationRows(file), bundled.length);
   t.is((await cli(['migrate', '--url', file])).code, 0, 'running it again is fine');
 
   const kit = spawnSync(process.execPath, [join(root, 'node_modules/drizzle-kit/bin.cjs'), 'migrate'], {
@@ -58,7 +63,7 @@ test('migrate creates the schema, and drizzle-kit finds it up to date (same jour
     encoding: 'utf8',
   });
   t.is(kit.status, 0, kit.stdout + kit.stderr);
-  t.is(migrationRows(file), 1, 'drizzle-kit applied nothing twice');
+  t.is(migrationRows(file), bundled.length, 'drizzle-kit applied nothing twice');
 });
 
 test('a database migrated by drizzle-kit is taken as is by convostore migrate and by the store', async (t) => {
@@ -71,8 +76,8 @@ test('a database migrated by drizzle-kit is taken as is by convostore migrate an
   t.is(kit.status, 0, kit.stdout + kit.stderr);
   const run = await cli(['migrate', '--url', `file:${file}`]);
   t.is(run.code, 0, run.stderr);
-  t.regex(run.stdout, /libsql; 1 of 1 migrations applied/);
-  t.is(migrationRows(file), 1);
+  t.true(run.stdout.includes(upToDate('libsql')), run.stdout);
+  t.is(migrationRows(file), bundled.length);
   const store = await openStorage(file, { logger: null });
   await store.saveChatMessage('u', 's', 'a', { role: 'user', content: 'works' });
   t.deepEqual(await store.fetchChat('u', 's', 'a'), [{ role: 'user', content: [{ text: 'works' }] }]);
@@ -111,16 +116,18 @@ test('show prints one conversation or a whole session, as a table or --json', as
   const store = await seeded(file);
   const tech = await allMessages(store, 'alice', 'support', 'tech');
   const billing = await allMessages(store, 'alice', 'support', 'billing');
+  const summary = await store.getSession('alice', 'support');
   await store.close();
 
+  // v2: --json is { session, messages } (the session summary carries the title and metadata).
   const one = await cli(['show', 'alice', 'support', 'tech', '--url', file, '--json']);
   t.is(one.code, 0, one.stderr);
-  t.deepEqual(JSON.parse(one.stdout), tech.map((m) => ({ agentId: 'tech', ...m })));
+  t.deepEqual(JSON.parse(one.stdout), { session: summary, messages: tech.map((m) => ({ agentId: 'tech', ...m })) });
 
   // The session in write order across agents: tech, tech, billing, billing, tech, tech.
   const all = await cli(['show', 'alice', 'support', '--url', file, '--json']);
   const tagged = (agentId: string) => (m: (typeof tech)[number]) => ({ agentId, ...m });
-  t.deepEqual(JSON.parse(all.stdout), [
+  t.deepEqual(JSON.parse(all.stdout).messages, [
     ...tech.slice(0, 2).map(tagged('tech')),
     ...billing.map(tagged('billing')),
     ...tech.slice(2).map(tagged('tech')),
@@ -128,15 +135,52 @@ test('show prints one conversation or a whole session, as a table or --json', as
 
   const table = await cli(['show', 'alice', 'support', '--url', file]);
   const lines = table.stdout.trimEnd().split('\n');
-  t.regex(lines[0]!, /^TIME \(UTC\)\s+AGENT\s+SEQ\s+ROLE\s+CONTENT$/);
-  t.regex(lines[1]!, /^2023-11-14 \S+\s+tech\s+1\s+user\s+my printer is on fire$/);
-  t.regex(lines[2]!, /^\S+ \S+\s+tech\s+2\s+assistant\s+checking \[toolUse lookup\]$/);
-  t.regex(lines[6]!, /tech\s+4\s+assistant\s+résumé ✓ 日本語 😀$/);
+  t.regex(lines[0]!, /^TIME \(UTC\)\s+AGENT\s+SEQ\s+ROLE\s+ID\s+CONTENT$/);
+  t.regex(lines[1]!, new RegExp(`^2023-11-14 \\S+\\s+tech\\s+1\\s+user\\s+${tech[0]!.id}\\s+my printer is on fire$`));
+  t.regex(lines[2]!, new RegExp(`^\\S+ \\S+\\s+tech\\s+2\\s+assistant\\s+${tech[1]!.id}\\s+checking \\[toolUse lookup\\]$`));
+  t.regex(lines[6]!, new RegExp(`tech\\s+4\\s+assistant\\s+${tech[3]!.id}\\s+résumé ✓ 日本語 😀$`));
   t.is(lines.length, 7);
 
   const missing = await cli(['show', 'alice', 'nope', '--url', file]);
   t.is(missing.code, 1);
   t.is(missing.stderr, 'convostore: user "alice" has no session "nope"\n');
+});
+
+test('show and sessions print titles and metadata; --json has them', async (t) => {
+  const file = tempFile(dir);
+  const store = await openStorage(file, { clock: tickingClock(), logger: null });
+  await store.saveChatMessages('dana', 'chat', 'helper', [
+    { id: 'q-1', role: 'user', content: 'hello' },
+    { id: 'a-1', role: 'assistant', content: 'hi there', metadata: { model: 'm-1', usage: { tokens: 12 } } },
+  ]);
+  await store.updateSession('dana', 'chat', { title: 'Greetings ✓', metadata: { pinned: true } });
+  await store.saveChatMessage('dana', 'untitled', 'helper', { id: 'q-2', role: 'user', content: 'no title here' });
+  const summaries = (await store.listSessions('dana')).items;
+  const messages = await allMessages(store, 'dana', 'chat', 'helper');
+  await store.close();
+
+  const json = await cli(['show', 'dana', 'chat', '--url', file, '--json']);
+  t.is(json.code, 0, json.stderr);
+  const shown = JSON.parse(json.stdout);
+  t.like(shown.session, { title: 'Greetings ✓', metadata: { pinned: true }, messageCount: 2 });
+  t.deepEqual(shown.messages, messages.map((m) => ({ agentId: 'helper', ...m })));
+  t.deepEqual(shown.messages[1].metadata, { model: 'm-1', usage: { tokens: 12 } });
+  t.false('metadata' in shown.messages[0], 'a message without metadata has no metadata field');
+
+  const table = await cli(['show', 'dana', 'chat', '--url', file]);
+  const lines = table.stdout.trimEnd().split('\n');
+  t.is(lines[0], 'Title: Greetings ✓');
+  t.is(lines[1], 'Metadata: {"pinned":true}');
+  t.regex(lines[2]!, /^TIME \(UTC\)\s+AGENT\s+SEQ\s+ROLE\s+ID\s+METADATA\s+CONTENT$/);
+  t.regex(lines[3]!, /\s+helper\s+1\s+user\s+q-1\s+hello$/);
+  t.regex(lines[4]!, /\s+helper\s+2\s+assistant\s+a-1\s+\{"model":"m-1","usage":\{"tokens":12\}\}\s+hi there$/);
+
+  const list = await cli(['sessions', 'dana', '--url', file]);
+  const rows = list.stdout.trimEnd().split('\n');
+  t.regex(rows[0]!, /^SESSION\s+MESSAGES\s+CREATED \(UTC\)\s+LAST ACTIVITY \(UTC\)\s+AGENTS \(MESSAGES\)\s+TITLE$/);
+  t.regex(rows.find((r) => r.startsWith('chat'))!, /helper \(2\)\s+Greetings ✓$/);
+  t.regex(rows.find((r) => r.startsWith('untitled'))!, /helper \(1\)$/);
+  t.deepEqual(JSON.parse((await cli(['sessions', 'dana', '--url', file, '--json'])).stdout), summaries);
 });
 
 test('the URL comes from CONVOSTORE_URL, else the embedded file ./data/convostore.db', async (t) => {

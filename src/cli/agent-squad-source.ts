@@ -10,13 +10,15 @@
  *     PRIMARY KEY (user_id, session_id, agent_id, message_index))
  *
  * Everything is read by keyset pages along the primary key, so any table size takes constant memory.
+ * Rows have no message id: the import derives one from (user, session, agent, message_index), so a
+ * second import finds what the first one wrote (derived-ids.ts).
  */
 import { createClient, type Client, type InValue, type Row } from '@libsql/client';
 import { checkId, checkRole } from '../core/validate.js';
 import { ConvostoreError, UnavailableError } from '../errors.js';
 import type { ContentBlock, ConversationKey } from '../types.js';
-import { mergeConversations, READ_PAGE, type AgentStream, type Item } from './source.js';
-import type { ConversationCount } from './verify.js';
+import { mergeConversations, type AgentStream } from './agent-squad-merge.js';
+import { READ_PAGE, type Item } from './source.js';
 
 const COLUMNS = ['user_id', 'session_id', 'agent_id', 'message_index', 'role', 'content', 'timestamp'];
 const SESSION_PAGE = 100;
@@ -142,26 +144,6 @@ export class AgentSquadSource {
       for (const row of rows) yield toItem(key, row);
       if (rows.length < READ_PAGE) return;
       after = Number(rows[rows.length - 1]!.message_index);
-    }
-  }
-
-  /** Rows per conversation, grouped by user: what the destination must hold afterwards. */
-  async *counts(only: string | undefined): AsyncGenerator<ConversationCount> {
-    const filter = only === undefined ? '' : 'user_id = ? AND';
-    let after: InValue[] | undefined;
-    for (;;) {
-      const bound = after ? '(user_id, session_id, agent_id) > (?, ?, ?)' : '1';
-      const rows = await this.#rows(
-        `SELECT user_id, session_id, agent_id, count(*) AS n FROM conversations WHERE ${filter} ${bound}
-         GROUP BY user_id, session_id, agent_id ORDER BY user_id, session_id, agent_id LIMIT ${READ_PAGE}`,
-        [...(only === undefined ? [] : [only]), ...(after ?? [])],
-      );
-      for (const r of rows) {
-        yield { userId: String(r.user_id), sessionId: String(r.session_id), agentId: String(r.agent_id), messages: Number(r.n) };
-      }
-      if (rows.length < READ_PAGE) return;
-      const last = rows[rows.length - 1]!;
-      after = [last.user_id, last.session_id, last.agent_id] as InValue[];
     }
   }
 

@@ -1,20 +1,26 @@
 /**
- * convostore's export format, JSON Lines, version 1 (documented in docs/cli.md):
+ * convostore's export format, JSON Lines, version 2 (documented in docs/cli.md):
  *
- *   {"format":"convostore","version":1,"exportedAt":"…","source":"sqlite"}
- *   {"type":"session","userId":"u","sessionId":"s","createdAt":1700000000000,"lastActivityAt":1700000005000}
- *   {"type":"message","userId":"u","sessionId":"s","agentId":"a","seq":1,"role":"user","content":[{"text":"hi"}],"timestamp":1700000000000}
+ *   {"format":"convostore","version":2,"exportedAt":"…","source":"sqlite"}
+ *   {"type":"session","userId":"u","sessionId":"s","createdAt":1700000000000,"lastActivityAt":1700000005000,"title":"Printer","metadata":{…}}
+ *   {"type":"message","userId":"u","sessionId":"s","agentId":"a","id":"0193…","seq":1,"role":"user","content":[{"text":"hi"}],"metadata":{…},"timestamp":1700000000000}
  *   …
  *   {"type":"end","sessions":1,"messages":1}
  *
- * A session's lines are contiguous; its messages come in write order across its agents.
+ * A session's lines are contiguous; its messages come in the session's write order across its agents
+ * (as `fetchSessionPage` reads it). `title` and `metadata` are left out when absent.
+ *
+ * Version 1 files (no ids, no metadata, no titles, written by convostore 0.1) are still read: their
+ * messages get ids derived from their position (see derived-ids.ts).
  */
-import { checkId, checkRole } from '../core/validate.js';
+import { checkId, checkMetadata, checkRole, checkTitle } from '../core/validate.js';
 import { ConvostoreError } from '../errors.js';
-import type { ContentBlock, ConversationKey, Role } from '../types.js';
+import type { ContentBlock, ConversationKey, Metadata, Role } from '../types.js';
 
 export const FORMAT = 'convostore';
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** Versions `import` reads. */
+const READABLE_VERSIONS: readonly number[] = [1, 2];
 
 export interface Header {
   format: typeof FORMAT;
@@ -30,14 +36,19 @@ export interface SessionRecord {
   sessionId: string;
   createdAt?: number;
   lastActivityAt?: number;
+  title?: string;
+  metadata?: Metadata;
 }
 
 export interface MessageRecord extends ConversationKey {
   type: 'message';
+  /** The message's id; absent in sources that have none (version 1 files, Agent Squad rows). */
+  id?: string;
   /** Position in the source conversation; only its increase is checked. */
   seq?: number;
   role: Role;
   content: ContentBlock[];
+  metadata?: Metadata;
   timestamp: number;
 }
 
@@ -75,6 +86,8 @@ export function serialize(record: DataRecord | EndRecord): string {
         sessionId: record.sessionId,
         createdAt: record.createdAt,
         lastActivityAt: record.lastActivityAt,
+        title: record.title,
+        metadata: record.metadata,
       });
     case 'message':
       return JSON.stringify({
@@ -82,9 +95,11 @@ export function serialize(record: DataRecord | EndRecord): string {
         userId: record.userId,
         sessionId: record.sessionId,
         agentId: record.agentId,
+        id: record.id,
         seq: record.seq,
         role: record.role,
         content: record.content,
+        metadata: record.metadata,
         timestamp: record.timestamp,
       });
     case 'end':
@@ -104,17 +119,21 @@ export function parseHeader(line: string | undefined): Header {
   if (typeof h !== 'object' || h === null || h.format !== FORMAT) {
     throw new ConvostoreError('VALIDATION', 'not a convostore export: the first line must be its header {"format":"convostore",…}');
   }
-  if (h.version !== FORMAT_VERSION) {
+  if (!READABLE_VERSIONS.includes(h.version as number)) {
     throw new ConvostoreError(
       'VALIDATION',
-      `export format version ${String(h.version)} is not supported; this convostore reads version ${FORMAT_VERSION}`,
+      `export format version ${String(h.version)} is not supported; this convostore reads versions ${READABLE_VERSIONS.join(' and ')}`,
     );
   }
   return h as Header;
 }
 
-/** One line after the header. Throws BadRecord naming what is wrong. */
-export function parseRecord(line: string): DataRecord | EndRecord {
+/**
+ * One line after the header of a file of the given version. Throws BadRecord naming what is wrong.
+ * Version 2 requires message ids; version 1 has none (a version 1 line carrying v2 fields is read
+ * as version 2 would read it: nothing is dropped silently).
+ */
+export function parseRecord(line: string, version: number): DataRecord | EndRecord {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -124,14 +143,18 @@ export function parseRecord(line: string): DataRecord | EndRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BadRecord('not a JSON object');
   const r = value as Record<string, unknown>;
   switch (r.type) {
-    case 'session':
-      return {
+    case 'session': {
+      const record: SessionRecord = {
         type: 'session',
         userId: field(() => checkId('userId', r.userId)),
         sessionId: field(() => checkId('sessionId', r.sessionId)),
         createdAt: optionalTime('createdAt', r.createdAt),
         lastActivityAt: optionalTime('lastActivityAt', r.lastActivityAt),
       };
+      if (r.title !== undefined) record.title = field(() => checkTitle('title', r.title));
+      if (r.metadata !== undefined) record.metadata = field(() => checkMetadata('metadata', r.metadata));
+      return record;
+    }
     case 'message': {
       const key = {
         userId: field(() => checkId('userId', r.userId)),
@@ -146,7 +169,11 @@ export function parseRecord(line: string): DataRecord | EndRecord {
       if (seq !== undefined && (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1)) {
         throw new BadRecord('seq: must be a positive integer', key);
       }
-      return { type: 'message', ...key, seq, role: field(() => checkRole('role', r.role), key), content, timestamp };
+      if (r.id === undefined && version >= 2) throw new BadRecord('id: is missing (every message of a version 2 export has one)', key);
+      const record: MessageRecord = { type: 'message', ...key, seq, role: field(() => checkRole('role', r.role), key), content, timestamp };
+      if (r.id !== undefined) record.id = field(() => checkId('id', r.id), key);
+      if (r.metadata !== undefined) record.metadata = field(() => checkMetadata('metadata', r.metadata), key);
+      return record;
     }
     case 'end': {
       const { sessions, messages } = r;

@@ -34,28 +34,36 @@ export class LineWriter {
 
 /**
  * Streams a JSON array, one element per line, each written as soon as the next one arrives (so the
- * comma can end its line): valid JSON, readable, constant memory.
+ * comma can end its line): valid JSON, readable, constant memory. `open` and `close` can wrap the
+ * array in an object (`{"session":…,"messages":[` … `]}`).
  */
-export async function writeJsonArray(out: LineWriter, items: AsyncIterable<unknown>): Promise<void> {
+export async function writeJsonArray(out: LineWriter, items: AsyncIterable<unknown>, open = '[', close = ']'): Promise<void> {
   let previous: string | undefined;
-  await out.line('[');
+  await out.line(open);
   for await (const item of items) {
     if (previous !== undefined) await out.line(`  ${previous},`);
     previous = JSON.stringify(item);
   }
   if (previous !== undefined) await out.line(`  ${previous}`);
-  await out.line(']');
+  await out.line(close);
 }
 
 /** A plain text table: a header row, columns padded, the last column free to run long. */
 export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // reduce, not Math.max(...rows): a spread of every row would overflow the stack on a long table.
+  const widths = headers.map((h, i) => rows.reduce((width, r) => Math.max(width, (r[i] ?? '').length), h.length));
   const format = (cells: string[]) =>
     cells
       .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
   return [format(headers), ...rows.map(format)].join('\n');
+}
+
+/** A JSON value on one line, cut to `width` characters when given. */
+export function jsonSummary(value: unknown, width: number | undefined): string {
+  const text = JSON.stringify(value) ?? '';
+  return width !== undefined && text.length > width ? `${text.slice(0, Math.max(1, width - 1))}…` : text;
 }
 
 /** Epoch ms as `2026-11-25 12:16:45` UTC. */

@@ -1,64 +1,27 @@
 /**
- * What export, copy and the Agent Squad import read from: a stream of sessions, each followed by its
- * messages in write order. A convostore store and an Agent Squad table are both read this way.
+ * What export, copy, verification and the Agent Squad import read from: a stream of sessions, each
+ * followed by its messages in the session's write order. A convostore store and an Agent Squad table
+ * are both read this way.
  */
 import type { ChatStore } from '../core/store.js';
-import type { ConversationKey, SessionSummary, StoredMessage } from '../types.js';
+import type { ConversationKey, SessionMessage, SessionSummary } from '../types.js';
 import type { MessageRecord, SessionRecord } from './format.js';
 
 export type Item =
   | { kind: 'session'; record: SessionRecord; where: string }
   | { kind: 'message'; record: MessageRecord; where: string }
   | { kind: 'bad'; where: string; reason: string; key?: ConversationKey }
-  /** A problem outside any conversation being written (e.g. a source row whose ids are invalid). */
+  /** A problem outside any session being written (e.g. a source row whose ids are invalid). */
   | { kind: 'problem'; where: string; reason: string };
-
-type ConversationItem = Extract<Item, { kind: 'message' | 'bad' | 'problem' }>;
 
 /** Messages per page read from any store. */
 export const READ_PAGE = 500;
 
-/** One agent's conversation, oldest first: messages, or bad rows that stand in for one. */
-export type AgentStream = AsyncIterator<ConversationItem>;
-
-/**
- * Merges a session's conversations into one stream. The public API keeps each conversation's order
- * exactly but gives no order across agents, so heads are taken by timestamp; a tie continues the
- * agent just taken (a batch written at once shares its millisecond), then goes by agent id.
- */
-export async function* mergeConversations(streams: AgentStream[]): AsyncGenerator<Item> {
-  const heads: Array<{ stream: AgentStream; item: ConversationItem }> = [];
-  for (const stream of streams) {
-    const next = await stream.next();
-    if (!next.done) heads.push({ stream, item: next.value });
-  }
-  let last: AgentStream | undefined;
-  while (heads.length > 0) {
-    let pick = 0;
-    for (let i = 1; i < heads.length; i++) {
-      const a = time(heads[i]!.item);
-      const b = time(heads[pick]!.item);
-      if (a < b || (a === b && heads[i]!.stream === last)) pick = i;
-    }
-    const head = heads[pick]!;
-    yield head.item;
-    last = head.stream;
-    const next = await head.stream.next();
-    if (next.done) heads.splice(pick, 1);
-    else head.item = next.value;
-  }
-}
-
-/** A bad row carries no trustworthy time; it goes out as soon as it is a head, failing its conversation. */
-function time(item: ConversationItem): number {
-  return item.kind === 'message' ? item.record.timestamp : -Infinity;
-}
-
-/** A conversation of a convostore store, oldest first, a page at a time. */
-export async function* storedMessages(store: ChatStore, key: ConversationKey, pageSize = READ_PAGE): AsyncGenerator<StoredMessage> {
+/** A session of a convostore store in its write order across agents, oldest first, a page at a time. */
+export async function* sessionMessages(store: ChatStore, userId: string, sessionId: string, pageSize = READ_PAGE): AsyncGenerator<SessionMessage> {
   let cursor: string | undefined;
   do {
-    const page = await store.fetchChatPage(key.userId, key.sessionId, key.agentId, { order: 'oldest', limit: pageSize, cursor });
+    const page = await store.fetchSessionPage(userId, sessionId, { order: 'oldest', limit: pageSize, cursor });
     yield* page.items;
     cursor = page.nextCursor;
   } while (cursor !== undefined);
@@ -78,7 +41,7 @@ export async function* storeUsers(store: ChatStore, only: string | undefined): A
   } while (cursor !== undefined);
 }
 
-export async function* storeSessions(store: ChatStore, userId: string) {
+export async function* storeSessions(store: ChatStore, userId: string): AsyncGenerator<SessionSummary> {
   let cursor: string | undefined;
   do {
     const page = await store.listSessions(userId, { limit: 100, cursor });
@@ -87,31 +50,28 @@ export async function* storeSessions(store: ChatStore, userId: string) {
   } while (cursor !== undefined);
 }
 
-/** Everything in a store (or one user's part), as export and copy read it. */
+/** Everything in a store (or one user's part), as export, copy and its verification read it. */
 export async function* readStore(store: ChatStore, only: string | undefined): AsyncGenerator<Item> {
   for await (const userId of storeUsers(store, only)) {
     for await (const session of storeSessions(store, userId)) {
-      const { sessionId, createdAt, lastActivityAt } = session;
-      yield { kind: 'session', record: { type: 'session', userId, sessionId, createdAt, lastActivityAt }, where: `session ${sessionId}` };
-      yield* sessionItems(store, userId, session);
+      yield { kind: 'session', record: sessionRecord(userId, session), where: `session (${userId}, ${session.sessionId})` };
+      for await (const m of sessionMessages(store, userId, session.sessionId)) yield messageItem(userId, session.sessionId, m);
     }
   }
 }
 
-/** One session's messages in write order across its agents. */
-export function sessionItems(store: ChatStore, userId: string, session: SessionSummary): AsyncGenerator<Item> {
-  const { sessionId } = session;
-  return mergeConversations(session.agents.map(({ agentId }) => agentMessages(store, { userId, sessionId, agentId })));
+export function sessionRecord(userId: string, session: SessionSummary): SessionRecord {
+  const { sessionId, createdAt, lastActivityAt, title, metadata } = session;
+  const record: SessionRecord = { type: 'session', userId, sessionId, createdAt, lastActivityAt };
+  if (title !== undefined) record.title = title;
+  if (metadata !== undefined) record.metadata = metadata;
+  return record;
 }
 
-async function* agentMessages(store: ChatStore, key: ConversationKey): AgentStream {
-  for await (const m of storedMessages(store, key)) {
-    yield {
-      kind: 'message',
-      record: { type: 'message', ...key, seq: m.seq, role: m.role, content: m.content, timestamp: m.timestamp },
-      where: `message ${m.seq} of (${key.userId}, ${key.sessionId}, ${key.agentId})`,
-    };
-  }
+function messageItem(userId: string, sessionId: string, m: SessionMessage): Item {
+  const record: MessageRecord = { type: 'message', userId, sessionId, agentId: m.agentId, id: m.id, seq: m.seq, role: m.role, content: m.content, timestamp: m.timestamp };
+  if (m.metadata !== undefined) record.metadata = m.metadata;
+  return { kind: 'message', record, where: `message ${m.id} of (${userId}, ${sessionId}, ${m.agentId})` };
 }
 
 /** Messages a store holds (or one user's), from the session summaries: for progress totals. */

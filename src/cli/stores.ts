@@ -3,7 +3,6 @@ import { UnavailableError, ValidationError } from '../errors.js';
 import type { OpenOptions } from '../open.js';
 import { redact } from '../redact.js';
 import { DEFAULT_DATABASE_FILE } from '../url.js';
-import type { WriterClock } from './writer.js';
 
 /** `--url`/`--from`/`--to`, else CONVOSTORE_URL, else the embedded SQLite file. */
 export function resolveUrl(given: string | undefined): string {
@@ -15,17 +14,12 @@ export function shown(url: string): string {
   return redact(url);
 }
 
-/** A store to read from. Consecutive-role notices are for applications, not for the CLI. */
-export function openSource(url: string): Promise<ChatStore> {
-  return opening(url, open(url, { logger: null }));
-}
-
 /**
- * A store to write into: every message kept as given (no consecutive-role skipping, no retention),
- * and a clock the writer sets so sessions keep their source's times.
+ * A store to read from or write into. Consecutive-role notices are for applications, not for the CLI;
+ * writes go through importSession, which keeps every message, id, time and order as given.
  */
-export function openDestination(url: string, clock: WriterClock): Promise<ChatStore> {
-  return opening(url, open(url, { logger: null, consecutiveRoles: 'keep', clock: () => clock.now }));
+export function openStore(url: string): Promise<ChatStore> {
+  return opening(url, open(url, { logger: null }));
 }
 
 /** Loaded on first use, so `--help` and usage errors do not wait for every driver to load. */

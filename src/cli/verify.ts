@@ -1,60 +1,110 @@
+/**
+ * After a copy (or an Agent Squad import), the destination is read back and compared with the source,
+ * read a second time: every session's title and metadata, and every message in the session's write
+ * order (agent, id, role, content, metadata, timestamp, position). Both sides are streamed page by
+ * page in step, so memory stays bounded whatever the size.
+ */
+import { isDeepStrictEqual } from 'node:util';
 import type { ChatStore } from '../core/store.js';
-import { storeSessions, storeUsers } from './source.js';
-
-/** How many messages one conversation should hold. Grouped by user, users in any order. */
-export interface ConversationCount {
-  userId: string;
-  sessionId: string;
-  agentId: string;
-  messages: number;
-}
+import type { SessionMessage, SessionSummary } from '../types.js';
+import type { MessageRecord, SessionRecord } from './format.js';
+import { sessionMessages, type Item } from './source.js';
 
 export interface Verification {
+  sessions: number;
+  /** Distinct (session, agent) pairs of the source. */
   conversations: number;
   messages: number;
-  /** One line per conversation whose count differs; at most `limit` kept. */
+  /** The first difference of each differing session; at most `limit` kept. */
   mismatches: string[];
+  /** Sessions that differ. */
   mismatchCount: number;
 }
 
-/** Checks, from the destination's session summaries, that each conversation holds what it should. */
-export async function verifyCounts(expected: AsyncIterable<ConversationCount>, dest: ChatStore, limit = 20): Promise<Verification> {
-  const result: Verification = { conversations: 0, messages: 0, mismatches: [], mismatchCount: 0 };
-  let user: string | undefined;
-  let held = new Map<string, number>();
-  for await (const c of expected) {
-    if (c.userId !== user) {
-      user = c.userId;
-      held = await conversationCounts(dest, user);
+interface Checked {
+  record: SessionRecord;
+  dest: AsyncGenerator<SessionMessage>;
+  agents: Set<string>;
+  position: number;
+  difference: string | undefined;
+}
+
+export async function verifyCopy(expected: AsyncIterable<Item>, dest: ChatStore, limit = 20): Promise<Verification> {
+  const result: Verification = { sessions: 0, conversations: 0, messages: 0, mismatches: [], mismatchCount: 0 };
+  let current: Checked | undefined;
+
+  const finish = async () => {
+    if (!current) return;
+    const session = current;
+    current = undefined;
+    result.conversations += session.agents.size;
+    if (session.difference === undefined) {
+      const extra = await session.dest.next();
+      if (!extra.done) session.difference = `the destination holds more messages, from message ${session.position + 1} (id ${extra.value.id}) on`;
     }
-    result.conversations++;
-    result.messages += c.messages;
-    const actual = held.get(JSON.stringify([c.sessionId, c.agentId])) ?? 0;
-    if (actual !== c.messages) {
-      result.mismatchCount++;
-      if (result.mismatches.length < limit) {
-        result.mismatches.push(`(${c.userId}, ${c.sessionId}, ${c.agentId}): ${c.messages} expected, ${actual} at the destination`);
-      }
+    await session.dest.return(undefined);
+    if (session.difference === undefined) return;
+    result.mismatchCount++;
+    if (result.mismatches.length < limit) result.mismatches.push(`(${session.record.userId}, ${session.record.sessionId}): ${session.difference}`);
+  };
+
+  for await (const item of expected) {
+    if (item.kind === 'session') {
+      await finish();
+      result.sessions++;
+      const { userId, sessionId } = item.record;
+      current = {
+        record: item.record,
+        dest: sessionMessages(dest, userId, sessionId),
+        agents: new Set(),
+        position: 0,
+        difference: sessionDifference(item.record, await dest.getSession(userId, sessionId)),
+      };
+    } else if (item.kind === 'message' && current) {
+      result.messages++;
+      current.agents.add(item.record.agentId);
+      current.position++;
+      if (current.difference !== undefined) continue;
+      const stored = await current.dest.next();
+      current.difference = stored.done
+        ? `message ${current.position} (${describe(item.record)}) is missing at the destination`
+        : messageDifference(item.record, stored.value, current.position);
     }
   }
+  await finish();
   return result;
 }
 
-async function conversationCounts(store: ChatStore, userId: string): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  for await (const session of storeSessions(store, userId)) {
-    for (const agent of session.agents) counts.set(JSON.stringify([session.sessionId, agent.agentId]), agent.messageCount);
-  }
-  return counts;
-}
-
-/** A convostore store's own counts, as expected values for a copy of it. */
-export async function* storeCounts(store: ChatStore, only: string | undefined): AsyncGenerator<ConversationCount> {
-  for await (const userId of storeUsers(store, only)) {
-    for await (const session of storeSessions(store, userId)) {
-      for (const agent of session.agents) {
-        yield { userId, sessionId: session.sessionId, agentId: agent.agentId, messages: agent.messageCount };
-      }
+function sessionDifference(record: SessionRecord, stored: SessionSummary | null): string | undefined {
+  if (stored === null) return 'the session is missing at the destination';
+  for (const field of ['title', 'metadata', 'createdAt', 'lastActivityAt'] as const) {
+    if (record[field] !== undefined && !isDeepStrictEqual(record[field], stored[field])) {
+      return `its ${field} differs: ${brief(record[field])} expected, ${brief(stored[field])} at the destination`;
     }
   }
+  for (const field of ['title', 'metadata'] as const) {
+    if (record[field] === undefined && stored[field] !== undefined) return `its ${field} differs: none expected, ${brief(stored[field])} at the destination`;
+  }
+  return undefined;
+}
+
+function messageDifference(record: MessageRecord, stored: SessionMessage, position: number): string | undefined {
+  // An id-less source (Agent Squad) has no ids to compare; the writer derived them.
+  const fields = ['agentId', ...(record.id === undefined ? [] : ['id' as const]), 'role', 'content', 'metadata', 'timestamp'] as const;
+  for (const field of fields) {
+    if (!isDeepStrictEqual(record[field], stored[field])) {
+      return `message ${position} (${describe(record)}) differs in its ${field}: ${brief(record[field])} expected, ${brief(stored[field])} at the destination`;
+    }
+  }
+  return undefined;
+}
+
+/** A value as JSON, cut short: a mismatch line names the difference, it does not dump the message. */
+function brief(value: unknown): string {
+  const json = JSON.stringify(value) ?? 'none';
+  return json.length > 80 ? `${json.slice(0, 79)}…` : json;
+}
+
+function describe(record: MessageRecord): string {
+  return record.id === undefined ? `agent ${record.agentId}, seq ${record.seq ?? '?'}` : `id ${record.id}`;
 }

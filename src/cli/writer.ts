@@ -1,25 +1,30 @@
 /**
- * Writes a stream of sessions and messages into a store, idempotently and resumably, through the
- * public API only.
+ * Writes a stream of sessions and their messages (in session write order) into a store through
+ * `importSession`, which sets ids, timestamps and session times explicitly and is idempotent by id.
  *
- * The rule: a destination conversation must hold a prefix of the source conversation. Each incoming
- * message is compared with the destination's message at the same position (role, timestamp and
- * content); equal means it is already there and is skipped; once the destination runs out, the rest
- * is appended. A destination conversation that differs (other writes, retention trimmed it) is
- * reported and left untouched. So re-running an import or a copy writes nothing twice, and an
- * interrupted one resumes where it stopped.
+ * The rule: a destination session must hold a prefix of the source session. Before anything of a
+ * session is written, its destination is read in write order alongside the incoming messages: a
+ * message equal to the destination's one at the same position is already there and is not sent;
+ * once the destination runs out, the rest goes in chunks (at most `batchSize` messages or about
+ * `batchBytes` bytes, so memory stays bounded). A destination session that differs (other writes,
+ * retention trimmed it) is reported and left as it is. So re-running an import or a copy writes
+ * nothing twice, and an interrupted one resumes where it stopped.
+ *
+ * The unit that fails is the session, not the conversation: writing one agent's later messages
+ * after another agent's bad one would put the fixed message, when imported again, after them.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { ChatStore } from '../core/store.js';
-import { ConsecutiveRoleError, TooLargeError, ValidationError } from '../errors.js';
-import type { ConversationKey, MessageInput, StoredMessage } from '../types.js';
+import { ConflictError, TooLargeError, ValidationError } from '../errors.js';
+import type { ConversationKey, ImportMessage, ImportSessionInput, SessionMessage } from '../types.js';
+import { derivedMessageId } from './derived-ids.js';
 import type { MessageRecord, SessionRecord } from './format.js';
-import { storedMessages, type Item } from './source.js';
+import { sessionMessages, type Item } from './source.js';
 
 export interface WriterOptions {
-  /** Most messages per write; each write is atomic. */
+  /** Most messages per `importSession` call. */
   batchSize: number;
-  /** A write is also cut once its content reaches this many bytes of JSON, to bound memory. */
+  /** A call is also cut once its messages reach this many bytes of JSON, to bound memory. */
   batchBytes: number;
   /** Called for every problem: where it is (a line, a row) and what is wrong. */
   report: (where: string, problem: string) => void;
@@ -27,42 +32,32 @@ export interface WriterOptions {
 
 export interface WriterStats {
   sessions: number;
+  /** Distinct (session, agent) pairs read. */
   conversations: number;
   /** Messages read from the source. */
   messages: number;
   written: number;
   /** Already at the destination. */
   present: number;
-  /** Conversations left incomplete because of a bad line or a differing destination. */
+  /** Sessions left incomplete because of a bad line, a refused write or a differing destination. */
   failed: number;
   problems: number;
 }
 
-/** The destination store's clock; the writer sets it so sessions keep their source times. */
-export interface WriterClock {
-  now: number;
-}
-
-interface Conversation {
-  agentId: string;
-  /** The destination's messages not yet matched; undefined once it has run out. */
-  dest: AsyncGenerator<StoredMessage> | undefined;
-  lastSeq: number;
-  position: number;
-  failed: boolean;
-}
-
 interface Session {
   record: SessionRecord;
-  conversations: Map<string, Conversation>;
-  /** The destination already holds or has been given a message of this session. */
-  started: boolean;
-  lastConversation: Conversation | undefined;
+  /** Per agent: the last seq seen (it must increase) and how many lines came. */
+  agents: Map<string, { lastSeq: number; lines: number }>;
+  /** The destination's messages not yet matched; undefined once it has run out. */
+  dest: AsyncGenerator<SessionMessage> | undefined;
+  position: number;
+  failed: boolean;
+  /** An importSession call was made for this session (title and metadata went with the first). */
+  written: boolean;
 }
 
-interface Pending {
-  conversation: Conversation;
-  records: MessageRecord[];
+interface Chunk {
+  messages: ImportMessage[];
   wheres: string[];
   bytes: number;
 }
@@ -70,14 +65,12 @@ interface Pending {
 export class Writer {
   readonly stats: WriterStats = { sessions: 0, conversations: 0, messages: 0, written: 0, present: 0, failed: 0, problems: 0 };
   readonly #store: ChatStore;
-  readonly #clock: WriterClock;
   readonly #options: WriterOptions;
   #session: Session | undefined;
-  #pending: Pending | undefined;
+  #chunk: Chunk | undefined;
 
-  constructor(store: ChatStore, clock: WriterClock, options: WriterOptions) {
+  constructor(store: ChatStore, options: WriterOptions) {
     this.#store = store;
-    this.#clock = clock;
     this.#options = options;
   }
 
@@ -103,53 +96,59 @@ export class Writer {
 
   async #message(record: MessageRecord, where: string): Promise<void> {
     this.stats.messages++;
-    const conversation = await this.#conversation(record);
-    if (conversation.failed) return;
-    if (record.seq !== undefined) {
-      if (record.seq <= conversation.lastSeq) {
-        return this.#fail(conversation, where, `seq ${record.seq} does not follow ${conversation.lastSeq} in its conversation`);
-      }
-      conversation.lastSeq = record.seq;
+    const session = await this.#sessionOf(record);
+    if (session.failed) return;
+    let agent = session.agents.get(record.agentId);
+    if (!agent) {
+      agent = { lastSeq: 0, lines: 0 };
+      session.agents.set(record.agentId, agent);
+      this.stats.conversations++;
     }
-    conversation.position++;
-    if (conversation.dest) {
-      const next = await conversation.dest.next();
+    if (record.seq !== undefined) {
+      if (record.seq <= agent.lastSeq) return this.#fail(session, where, `seq ${record.seq} does not follow ${agent.lastSeq} in its conversation`);
+      agent.lastSeq = record.seq;
+    }
+    agent.lines++;
+    const message = toImport(record, record.id ?? derivedMessageId(record, record.seq !== undefined ? { seq: record.seq } : { line: agent.lines }));
+    session.position++;
+    if (session.dest) {
+      const next = await session.dest.next();
       if (!next.done) {
-        if (sameMessage(next.value, record)) {
+        if (sameMessage(next.value, message, record.id !== undefined)) {
           this.stats.present++;
-          this.#session!.started = true;
           return;
         }
-        conversation.dest = undefined;
+        await this.#closeDestination(session);
+        const { userId, sessionId } = record;
         return this.#fail(
-          conversation,
+          session,
           where,
-          `the destination's message ${conversation.position} of (${record.userId}, ${record.sessionId}, ${record.agentId}) differs from this one; that conversation has other writes and is left as it is`,
+          `the destination's message ${session.position} of (${userId}, ${sessionId}) differs from this one; that session has other writes and is left as it is`,
         );
       }
-      conversation.dest = undefined;
+      session.dest = undefined;
     }
-    if (this.#pending && this.#pending.conversation !== conversation) await this.#flush();
-    const pending = (this.#pending ??= { conversation, records: [], wheres: [], bytes: 0 });
-    pending.records.push(record);
-    pending.wheres.push(where);
-    pending.bytes += approximateBytes(record);
-    if (pending.records.length >= this.#options.batchSize || pending.bytes >= this.#options.batchBytes) await this.#flush();
+    const chunk = (this.#chunk ??= { messages: [], wheres: [], bytes: 0 });
+    chunk.messages.push(message);
+    chunk.wheres.push(where);
+    chunk.bytes += approximateBytes(message);
+    if (chunk.messages.length >= this.#options.batchSize || chunk.bytes >= this.#options.batchBytes) await this.#flush();
   }
 
   async #bad(where: string, reason: string, key: ConversationKey | undefined): Promise<void> {
-    // A line that names its conversation fails that one; one that cannot be read at all fails the
-    // conversation being assembled, since it most likely belonged there.
-    const conversation = key ? await this.#conversation(key) : (this.#pending?.conversation ?? this.#session?.lastConversation);
-    if (conversation && !conversation.failed) return this.#fail(conversation, where, reason);
+    // A line that names its session fails that one; one that cannot be read at all fails the
+    // session being written, since it most likely belonged there.
+    const session = key ? await this.#sessionOf(key) : this.#session;
+    if (session && !session.failed) return this.#fail(session, where, reason);
     this.#problem(where, reason);
   }
 
-  #fail(conversation: Conversation, where: string, reason: string): void {
-    conversation.failed = true;
+  #fail(session: Session, where: string, reason: string): void {
+    session.failed = true;
     this.stats.failed++;
-    if (this.#pending?.conversation === conversation) this.#pending = undefined;
-    this.#problem(where, `${reason}; the rest of this conversation is not imported`);
+    // The chunk being assembled belongs to this session: the write the bad line was part of is not made.
+    this.#chunk = undefined;
+    this.#problem(where, `${reason}; the rest of this session is not imported`);
   }
 
   #problem(where: string, reason: string): void {
@@ -157,88 +156,104 @@ export class Writer {
     this.#options.report(where, reason);
   }
 
-  async #conversation(key: ConversationKey): Promise<Conversation> {
-    const session = this.#session;
-    if (!session || session.record.userId !== key.userId || session.record.sessionId !== key.sessionId) {
-      // Messages without a session line start their session implicitly.
-      await this.#endSession();
-      this.#startSession({ type: 'session', userId: key.userId, sessionId: key.sessionId });
-    }
-    const current = this.#session!;
-    let conversation = current.conversations.get(key.agentId);
-    if (!conversation) {
-      conversation = { agentId: key.agentId, dest: storedMessages(this.#store, key), lastSeq: 0, position: 0, failed: false };
-      current.conversations.set(key.agentId, conversation);
-      this.stats.conversations++;
-    }
-    current.lastConversation = conversation;
-    return conversation;
+  /** The current session, or the one a message names (messages without a session line start theirs). */
+  async #sessionOf(key: { userId: string; sessionId: string }): Promise<Session> {
+    const current = this.#session;
+    if (current && current.record.userId === key.userId && current.record.sessionId === key.sessionId) return current;
+    await this.#endSession();
+    return this.#startSession({ type: 'session', userId: key.userId, sessionId: key.sessionId });
   }
 
-  #startSession(record: SessionRecord): void {
-    this.#session = { record, conversations: new Map(), started: false, lastConversation: undefined };
+  #startSession(record: SessionRecord): Session {
+    const dest = sessionMessages(this.#store, record.userId, record.sessionId);
+    this.#session = { record, agents: new Map(), dest, position: 0, failed: false, written: false };
     this.stats.sessions++;
+    return this.#session;
   }
 
   async #endSession(): Promise<void> {
+    const session = this.#session;
+    if (!session) return;
     await this.#flush();
-    for (const conversation of this.#session?.conversations.values() ?? []) await conversation.dest?.return(undefined);
+    await this.#closeDestination(session);
+    // A session whose messages were all there already (or that has none) still gets its title and
+    // metadata: a titled session may be empty, and the source's title may have changed since.
+    const { title, metadata } = session.record;
+    if (!session.failed && !session.written && (title !== undefined || metadata !== undefined)) {
+      await this.#import(session, { messages: [], wheres: [], bytes: 0 });
+    }
     this.#session = undefined;
   }
 
-  async #flush(): Promise<void> {
-    const pending = this.#pending;
-    this.#pending = undefined;
-    if (!pending || pending.conversation.failed) return;
-    const session = this.#session!;
-    const { records, wheres } = pending;
-    // The destination session takes its createdAt from the clock of its first write and its
-    // lastActivityAt from the latest: so the very first message goes alone at the source's createdAt.
-    let start = 0;
-    if (!session.started) {
-      session.started = true;
-      if (!(await this.#write(pending.conversation, records.slice(0, 1), wheres.slice(0, 1), session.record.createdAt ?? records[0]!.timestamp))) return;
-      start = 1;
-    }
-    if (start < records.length) {
-      const last = session.record.lastActivityAt ?? Math.max(...records.map((r) => r.timestamp));
-      await this.#write(pending.conversation, records.slice(start), wheres.slice(start), last);
-    }
+  async #closeDestination(session: Session): Promise<void> {
+    await session.dest?.return(undefined);
+    session.dest = undefined;
   }
 
-  async #write(conversation: Conversation, records: MessageRecord[], wheres: string[], now: number): Promise<boolean> {
-    const { userId, sessionId, agentId } = records[0]!;
-    this.#clock.now = now;
+  async #flush(): Promise<void> {
+    const chunk = this.#chunk;
+    this.#chunk = undefined;
+    const session = this.#session;
+    if (!chunk || !session || session.failed) return;
+    await this.#import(session, chunk);
+  }
+
+  async #import(session: Session, chunk: Chunk): Promise<void> {
+    const { userId, sessionId, createdAt, lastActivityAt, title, metadata } = session.record;
+    const input: ImportSessionInput = { messages: chunk.messages };
+    if (createdAt !== undefined) input.createdAt = createdAt;
+    if (lastActivityAt !== undefined) input.lastActivityAt = lastActivityAt;
+    if (!session.written) {
+      if (title !== undefined) input.title = title;
+      if (metadata !== undefined) input.metadata = metadata;
+    }
+    session.written = true;
+    const where = (index: number) => chunk.wheres[index] ?? chunk.wheres[0] ?? `session (${userId}, ${sessionId})`;
     try {
-      // A window of 0: the write returns nothing instead of re-reading the conversation.
-      await this.#store.saveChatMessages(userId, sessionId, agentId, records.map(toInput), 0);
-      this.stats.written += records.length;
-      return true;
+      const result = await this.#store.importSession(userId, sessionId, input);
+      this.stats.written += result.imported;
+      this.stats.present += result.unchanged;
     } catch (error) {
-      if (error instanceof ValidationError && !(error instanceof ConsecutiveRoleError)) {
-        const index = Number(/^messages\[(\d+)\]/.exec(error.field)?.[1] ?? 0);
-        this.#fail(conversation, wheres[index] ?? wheres[0]!, error.message.replace(/^messages\[\d+\]\./, ''));
-        return false;
+      if (error instanceof ValidationError) {
+        const index = Number(/^input\.messages\[(\d+)\]/.exec(error.field)?.[1] ?? 0);
+        return this.#fail(session, where(index), error.message.replace(/^input\.messages\[\d+\]\./, '').replace(/^input\./, ''));
       }
       if (error instanceof TooLargeError) {
-        const index = records.findIndex((r) => Buffer.byteLength(JSON.stringify(r.content)) > error.limit);
-        this.#fail(conversation, wheres[Math.max(index, 0)]!, error.message);
-        return false;
+        const index = chunk.messages.findIndex((m) => approximateBytes(m) > error.limit);
+        return this.#fail(session, where(Math.max(index, 0)), error.message);
+      }
+      if (error instanceof ConflictError) {
+        // importSession writes one agent's run at a time; the runs before the conflicting one are in.
+        return this.#fail(session, where(0), `${error.message} (a message of the write that starts here)`);
       }
       throw error;
     }
   }
 }
 
-function toInput(record: MessageRecord): MessageInput {
-  return { role: record.role, content: record.content, timestamp: record.timestamp };
+function toImport(record: MessageRecord, id: string): ImportMessage {
+  const message: ImportMessage = { agentId: record.agentId, id, role: record.role, content: record.content, timestamp: record.timestamp };
+  if (record.metadata !== undefined) message.metadata = record.metadata;
+  return message;
 }
 
-/** Same role, time and content; content compared as data, since a backend need not keep key order. */
-function sameMessage(stored: StoredMessage, record: MessageRecord): boolean {
-  return stored.role === record.role && stored.timestamp === record.timestamp && isDeepStrictEqual(stored.content, record.content);
+/**
+ * Same agent, role, time, content and metadata, and the same id when the source has ids (an id-less
+ * source, a v1 file or Agent Squad, may have been imported before the store had ids). Content is
+ * compared as data, since a backend need not keep key order.
+ */
+function sameMessage(stored: SessionMessage, message: ImportMessage, compareIds: boolean): boolean {
+  return (
+    (!compareIds || stored.id === message.id) &&
+    stored.agentId === message.agentId &&
+    stored.role === message.role &&
+    stored.timestamp === message.timestamp &&
+    isDeepStrictEqual(stored.content, message.content) &&
+    isDeepStrictEqual(stored.metadata, message.metadata)
+  );
 }
 
-function approximateBytes(record: MessageRecord): number {
-  return JSON.stringify(record.content).length;
+/** UTF-8 bytes of content plus metadata as JSON, what the stores' size limit counts. */
+function approximateBytes(message: ImportMessage): number {
+  return Buffer.byteLength(JSON.stringify(message.content)) + (message.metadata === undefined ? 0 : Buffer.byteLength(JSON.stringify(message.metadata)));
 }

@@ -3,20 +3,20 @@ import type { Command } from '../command.js';
 import { options } from '../options.js';
 import { Progress } from '../progress.js';
 import { countMessages, readStore } from '../source.js';
-import { openDestination, openSource, resolveUrl, shown, using } from '../stores.js';
+import { openStore, resolveUrl, shown, using } from '../stores.js';
 import { transfer } from '../transfer.js';
-import { storeCounts } from '../verify.js';
-import type { WriterClock } from '../writer.js';
 
 export const copy: Command = {
   name: 'copy',
   usage: 'convostore copy [--from URL] --to URL [--user USER]',
   summary: 'Copies everything (or one user\'s data) from one database to another, any backend to any backend.',
   details:
-    'For promotion, e.g. --from file:./data/dev.db --to libsql://…  Resumable and idempotent: what the\n' +
-    'destination already holds is checked and skipped, so an interrupted copy is finished by running it\n' +
-    'again. Sessions keep their times and each conversation its order. Afterwards the message count of\n' +
-    'every copied conversation is checked at the destination. Progress is shown when stderr is a terminal.',
+    'For promotion, e.g. --from file:./data/dev.db --to libsql://…  Each session is read in its write\n' +
+    'order across agents and written with its message ids, metadata, timestamps, title, metadata and\n' +
+    'times. Resumable and idempotent: what the destination already holds is checked and skipped, so an\n' +
+    'interrupted copy is finished by running it again. Afterwards the destination is compared with the\n' +
+    'source message by message (agent, id, role, content, metadata, timestamp, position in the session)\n' +
+    'and session by session (title, metadata, times). Progress is shown when stderr is a terminal.',
   options: {
     from: options.from,
     to: { ...options.to, description: 'database to write (required)' },
@@ -30,8 +30,7 @@ export const copy: Command = {
     if (to === undefined) throw new UsageError('missing --to URL', 'copy');
     if (to === from) throw new UsageError(`--from and --to are the same database (${shown(to)})`, 'copy');
     const user = stringOption(values, 'user');
-    const clock: WriterClock = { now: Date.now() };
-    return using([openSource(from), openDestination(to, clock)], async (source, dest) => {
+    return using([openStore(from), openStore(to)], async (source, dest) => {
       const progress = new Progress(process.stderr, { label: 'copy', unit: 'count' });
       if (process.stderr.isTTY) progress.total = await countMessages(source, user);
       return transfer({
@@ -39,10 +38,9 @@ export const copy: Command = {
         values,
         items: readStore(source, user),
         dest,
-        clock,
         progress,
         weigh: (item) => (item.kind === 'message' ? 1 : 0),
-        expected: () => storeCounts(source, user),
+        expected: () => readStore(source, user),
         verb: `copied ${shown(from)} → ${shown(to)}:`,
       });
     });

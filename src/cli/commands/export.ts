@@ -6,16 +6,17 @@ import { header, serialize } from '../format.js';
 import { LineWriter } from '../output.js';
 import { Progress, amount } from '../progress.js';
 import { countMessages, readStore } from '../source.js';
-import { openSource, resolveUrl, shown, using } from '../stores.js';
+import { openStore, resolveUrl, shown, using } from '../stores.js';
 
 export const exportCommand: Command = {
   name: 'export',
   usage: 'convostore export [--from URL] [--user USER] [--output FILE] > file.jsonl',
-  summary: 'Writes everything stored (or one user\'s data) as convostore JSON Lines, version 1.',
+  summary: 'Writes everything stored (or one user\'s data) as convostore JSON Lines, version 2.',
   details:
     'Streams page by page: memory stays flat whatever the size. The format is documented in docs/cli.md:\n' +
-    'a header line, then per session a "session" line and its "message" lines, then an "end" line\n' +
-    'with the counts (an export without it was cut short).',
+    'a header line, then per session a "session" line (times, title, metadata) and its "message" lines\n' +
+    "in the session's write order across agents (id, role, content, metadata, timestamp), then an\n" +
+    '"end" line with the counts (an export without it was cut short).',
   options: {
     from: options.from,
     user: options.user,
@@ -26,7 +27,7 @@ export const exportCommand: Command = {
     const url = resolveUrl(stringOption(values, 'from'));
     const user = stringOption(values, 'user');
     const file = stringOption(values, 'output');
-    return using([openSource(url)], async (store) => {
+    return using([openStore(url)], async (store) => {
       const out = new LineWriter(file === undefined ? process.stdout : createWriteStream(file));
       const progress = new Progress(process.stderr, { label: 'export', unit: 'count' });
       if (process.stderr.isTTY) progress.total = await countMessages(store, user);

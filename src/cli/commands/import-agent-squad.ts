@@ -2,9 +2,8 @@ import { stringOption, UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { options } from '../options.js';
 import { Progress } from '../progress.js';
-import { openDestination, resolveUrl, shown, using } from '../stores.js';
+import { openStore, resolveUrl, shown, using } from '../stores.js';
 import { transfer } from '../transfer.js';
-import type { WriterClock } from '../writer.js';
 
 export const importAgentSquad: Command = {
   name: 'import-agent-squad',
@@ -13,9 +12,12 @@ export const importAgentSquad: Command = {
   details:
     '--from is the libSQL URL Agent Squad was given (file:…, libsql://…, https://…; a bare path is a\n' +
     'local file); its auth token comes from TURSO_AUTH_TOKEN or an authToken=… URL parameter. Only\n' +
-    'SELECTs are sent to it. Rows keep their role, content, timestamp and order (message_index);\n' +
-    'sessions get their first and last timestamps as createdAt and lastActivityAt. Idempotent and\n' +
-    'resumable like import; bad rows are reported and their conversation is left incomplete.',
+    'SELECTs are sent to it. Rows keep their role, content, timestamp and order (message_index); a\n' +
+    "session's conversations are interleaved by timestamp, as Agent Squad's fetchAllChats shows them.\n" +
+    'Sessions get their first and last timestamps as createdAt and lastActivityAt. Rows have no ids:\n' +
+    'each message gets one derived from its user, session, agent and message_index (the same on every\n' +
+    'run). Idempotent and resumable like import; bad rows are reported and their session is left\n' +
+    'incomplete. Afterwards every message at the destination is compared with its row.',
   options: {
     from: { type: 'string', value: 'URL', description: "Agent Squad's database (required)" },
     to: options.to,
@@ -28,11 +30,10 @@ export const importAgentSquad: Command = {
     if (from === undefined) throw new UsageError('missing --from URL (the Agent Squad database)', 'import-agent-squad');
     const to = resolveUrl(stringOption(values, 'to'));
     const user = stringOption(values, 'user');
-    const clock: WriterClock = { now: Date.now() };
     const { AgentSquadSource } = await import('../agent-squad-source.js');
     const source = await AgentSquadSource.open(from, process.env.TURSO_AUTH_TOKEN);
     try {
-      return await using([openDestination(to, clock)], async (dest) => {
+      return await using([openStore(to)], async (dest) => {
         const progress = new Progress(process.stderr, { label: 'import-agent-squad', unit: 'count' });
         if (process.stderr.isTTY) progress.total = await source.total(user);
         return transfer({
@@ -40,10 +41,9 @@ export const importAgentSquad: Command = {
           values,
           items: source.items(user),
           dest,
-          clock,
           progress,
           weigh: (item) => (item.kind === 'message' || item.kind === 'bad' ? 1 : 0),
-          expected: () => source.counts(user),
+          expected: () => source.items(user),
           verb: `imported from Agent Squad (${shown(from)}) into ${shown(to)}:`,
         });
       });

@@ -7,19 +7,22 @@ import { options } from '../options.js';
 import { BadRecord, parseHeader, parseRecord, type EndRecord } from '../format.js';
 import { Progress } from '../progress.js';
 import type { Item } from '../source.js';
-import { openDestination, resolveUrl, using } from '../stores.js';
+import { openStore, resolveUrl, using } from '../stores.js';
 import { transfer } from '../transfer.js';
-import type { WriterClock } from '../writer.js';
 
 export const importCommand: Command = {
   name: 'import',
   usage: 'convostore import [--to URL] FILE',
   summary: 'Reads a convostore JSON Lines export (FILE, or - for standard input) into a database.',
   details:
-    'Idempotent and resumable: a message the destination conversation already holds at the same\n' +
-    'position (same role, timestamp and content) is skipped, so importing a file twice changes nothing.\n' +
-    'A bad line is reported with its line number; the write it belonged to is not made and the rest of\n' +
-    'its conversation is skipped (no gaps); other conversations are imported. Exit code 1 if any problem.',
+    'Reads format versions 2 and 1 (docs/cli.md). Each session is written in the file\'s order across\n' +
+    'agents, with its message ids (a version 1 file has none: ids are derived from each message\'s\n' +
+    'conversation and seq, the same on every run), metadata, timestamps, title and times.\n' +
+    'Idempotent and resumable: a message the destination session already holds at the same position\n' +
+    '(same id, agent, role, timestamp, content and metadata) is skipped, so importing a file twice\n' +
+    'changes nothing. A bad line is reported with its line number; the write it belonged to is not made\n' +
+    'and the rest of its session is skipped (no gaps, no reordering); other sessions are imported.\n' +
+    'Exit code 1 if any problem.',
   options: {
     to: options.to,
     'batch-size': options.batchSize,
@@ -36,12 +39,12 @@ export const importCommand: Command = {
         throw new ConvostoreError('VALIDATION', `cannot read ${file}: no such file`);
       }
     }
-    const clock: WriterClock = { now: Date.now() };
-    return using([openDestination(resolveUrl(stringOption(values, 'to')), clock)], async (dest) => {
+    return using([openStore(resolveUrl(stringOption(values, 'to')))], async (dest) => {
       const progress = new Progress(process.stderr, { label: 'import', unit: 'bytes', total: size });
       const lines = createInterface({ input: file === '-' ? process.stdin : createReadStream(file), crlfDelay: Infinity });
       const counted = { sessions: 0, messages: 0 };
       let end: { record: EndRecord; line: number } | undefined;
+      let version = 0;
       const sizes = new WeakMap<Item, number>();
       async function* items(): AsyncGenerator<Item> {
         let n = 0;
@@ -49,7 +52,7 @@ export const importCommand: Command = {
           n++;
           const where = `${name}:${n}`;
           if (n === 1) {
-            parseHeader(text);
+            version = parseHeader(text).version;
             continue;
           }
           if (text.trim() === '') continue;
@@ -58,7 +61,7 @@ export const importCommand: Command = {
             item = { kind: 'bad', where, reason: `comes after the end record of line ${end.line}` };
           } else {
             try {
-              const record = parseRecord(text);
+              const record = parseRecord(text, version);
               if (record.type === 'end') {
                 end = { record, line: n };
                 continue;
@@ -82,7 +85,6 @@ export const importCommand: Command = {
         values,
         items: items(),
         dest,
-        clock,
         progress,
         weigh: (item) => sizes.get(item) ?? 0,
         verb: 'imported',
