@@ -5,8 +5,9 @@
  * recorded in drizzle's default journal), a database is built with exactly those migrations and
  * filled with raw SQL the way a store of that version wrote it. Then it is upgraded the ways users
  * upgrade: `npx drizzle-kit migrate` on a file (zero flags, CONVOSTORE_DB_FILE) and over HTTP against
- * the Hrana stand-in (TURSO_DATABASE_URL/TURSO_AUTH_TOKEN), and the store's migrate-on-open (better-
- * sqlite3 and libSQL file openers). Afterwards: every conversation reads the same (content, order
+ * the Hrana stand-in (TURSO_DATABASE_URL/TURSO_AUTH_TOKEN), the store's migrate-on-open (better-
+ * sqlite3 and libSQL file openers), and `openLibsql(url, { migrate: true })` over HTTP (what
+ * `npx convostore migrate` runs). Afterwards: every conversation reads the same (content, order
  * within and across agents, timestamps, counts, titles), every message has an id in write order,
  * every v2 operation works, the schema is a fresh database's, and SQLite's own checks are clean.
  *
@@ -19,7 +20,7 @@
  * Also: migrating twice is a no-op, and two processes opening one new file at once both succeed.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -264,8 +265,21 @@ const upgraders: Array<[string, (path: string) => Promise<Upgraded>]> = [
       return { open: () => SqlChatStorage.openLibsql(`file:${path}`, { migrate: false, logger: null }), close: async () => {} };
     },
   ],
+  [
+    'openLibsql over HTTP with migrate: true (as npx convostore migrate)',
+    async (path) => {
+      const server = await HranaServer.start({ file: path, token: TOKEN });
+      try {
+        await (await SqlChatStorage.openLibsql(server.url, { authToken: TOKEN, migrate: true, logger: null })).close();
+        return { open: () => SqlChatStorage.openLibsql(server.url, { authToken: TOKEN, logger: null }), close: () => server.close() };
+      } catch (error) {
+        await server.close();
+        throw error;
+      }
+    },
+  ],
 ];
-const [kitFile, kitHttp, onOpenSqlite, onOpenLibsql] = upgraders;
+const [kitFile, kitHttp, onOpenSqlite, onOpenLibsql, onOpenHttp] = upgraders;
 
 const withTag = (agentId: string, role: Role, content: Array<Record<string, unknown>>) => {
   if (role !== 'assistant') return { role, content };
@@ -437,6 +451,7 @@ test('every migration in the journal has a fixture writer', (t) => {
 const cases: Array<[SchemaVersion, (typeof upgraders)[number]]> = [
   [VERSION_0_1, kitFile!],
   [VERSION_0_1, kitHttp!],
+  [VERSION_0_1, onOpenHttp!],
   ...versions.flatMap((v): Array<[SchemaVersion, (typeof upgraders)[number]]> => [[v, onOpenSqlite!], [v, onOpenLibsql!]]),
 ];
 
@@ -652,6 +667,53 @@ test("an application's own drizzle config for convostore's migrations works on a
   const store = await SqlChatStorage.openLibsql(`file:${path}`, { migrate: false, logger: null });
   await expectSame(t, store, fixture);
   await store.close();
+});
+
+/**
+ * The docs' drizzle config of an application sharing the database: its own schema (tables `users`
+ * and `sessions`), and a tablesFilter that leaves convostore's tables and journal out, so
+ * `drizzle-kit push` (which drops what the schema does not name) neither drops nor renames them.
+ */
+test("an application's drizzle-kit push with tablesFilter ['!convostore_*', '!__convostore_migrations'] creates its users and sessions and leaves convostore's alone", async (t) => {
+  const appDir = join(dir, `app-push-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(appDir, { recursive: true });
+  symlinkSync(join(root, 'node_modules'), join(appDir, 'node_modules'));
+  const path = join(appDir, 'app.db');
+  writeFileSync(
+    join(appDir, 'schema.ts'),
+    `import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+export const users = sqliteTable('users', { id: integer('id').primaryKey(), email: text('email').notNull() });
+export const sessions = sqliteTable('sessions', { token: text('token').primaryKey(), userId: integer('user_id').notNull().references(() => users.id) });
+`,
+  );
+  writeFileSync(
+    join(appDir, 'drizzle.config.ts'),
+    `export default ${JSON.stringify({ dialect: 'sqlite', schema: './schema.ts', out: './drizzle', tablesFilter: ['!convostore_*', '!__convostore_migrations'], dbCredentials: { url: path } })};\n`,
+  );
+  const store = await SqlChatStorage.openSqlite(path, { logger: null });
+  await store.saveChatMessages('ada', 'chat', 'bot', [
+    { role: 'user', content: 'hello' },
+    { role: 'assistant', content: 'hi' },
+  ]);
+  await store.close();
+  const before = (() => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return { schema: schemaOf(db), journal: db.prepare(`SELECT * FROM ${MIGRATIONS_TABLE}`).all() };
+    } finally {
+      db.close();
+    }
+  })();
+  const push = () => run(drizzleKit, ['push', '--force'], { cwd: appDir, env: { ...process.env, TURSO_DATABASE_URL: '' } });
+  t.regex((await push()).stdout, /Changes applied/);
+  t.regex((await push()).stdout, /No changes detected/);
+  const db = new Database(path, { readonly: true });
+  t.deepEqual({ schema: schemaOf(db), journal: db.prepare(`SELECT * FROM ${MIGRATIONS_TABLE}`).all() }, before);
+  t.deepEqual(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'sessions') ORDER BY name").pluck().all(), ['sessions', 'users']);
+  db.close();
+  const reopened = await SqlChatStorage.openLibsql(`file:${path}`, { migrate: false, logger: null });
+  t.is((await reopened.fetchChat('ada', 'chat', 'bot')).length, 2);
+  await reopened.close();
 });
 
 for (const [driver, open] of [
