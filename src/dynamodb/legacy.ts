@@ -57,6 +57,7 @@ export async function backfillMessageIds(ctx: Ctx): Promise<number> {
         KeyConditionExpression: after === undefined ? '#g = :g' : '#g = :g AND #u > :after',
         ExpressionAttributeNames: { '#g': ATTR.usersPk, '#u': ATTR.userId },
         ExpressionAttributeValues: { ':g': USERS_PARTITION, ...(after === undefined ? {} : { ':after': after }) },
+        ProjectionExpression: '#u',
       },
       100,
       undefined,
