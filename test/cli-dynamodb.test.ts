@@ -1,7 +1,7 @@
 /** The built CLI against DynamoDB Local: migrate creates the table; copy SQLite → DynamoDB → libSQL file. */
 import test from 'ava';
 import { openStorage, type ChatStore } from '../src/index.js';
-import { cli, ensureBuilt } from './helpers/cli.js';
+import { cli, ensureBuilt, seedRepro, sessionsView } from './helpers/cli.js';
 import { startDynamoDbLocal } from './helpers/dynamodb-local.js';
 import { seed, tickingClock } from './helpers/seed.js';
 import { snapshot } from './helpers/snapshot.js';
@@ -16,14 +16,17 @@ test.before(ensureBuilt);
 const env = { AWS_ACCESS_KEY_ID: local.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: local.credentials.secretAccessKey };
 const tableUrl = (name: string) => `dynamodb://${name}?region=${local.region}&endpoint=${encodeURIComponent(local.endpoint)}`;
 
-async function snapshotOf(url: string): Promise<unknown> {
+async function withStore<T>(url: string, body: (store: ChatStore) => Promise<T>): Promise<T> {
   const store: ChatStore = await openStorage(url, { logger: null, ...(url.startsWith('dynamodb:') ? { credentials: local.credentials } : {}) });
   try {
-    return await snapshot(store);
+    return await body(store);
   } finally {
     await store.close();
   }
 }
+
+const snapshotOf = (url: string) => withStore(url, snapshot);
+const viewOf = (url: string) => withStore(url, sessionsView);
 
 test('migrate creates the DynamoDB table; copy SQLite → DynamoDB → libSQL file keeps everything; a second copy writes nothing', async (t) => {
   const url = tableUrl(`cli-copy-${process.pid}`);
@@ -54,4 +57,31 @@ test('migrate creates the DynamoDB table; copy SQLite → DynamoDB → libSQL fi
   const third = await cli(['copy', '--from', url, '--to', back], { env });
   t.is(third.code, 0, third.stderr);
   t.deepEqual(await snapshotOf(back), expected);
+});
+
+test("issue 10 on DynamoDB: copy and export → import keep ids, metadata, titles and a session's write order within one millisecond", async (t) => {
+  const source = tempFile(dir);
+  await seedRepro(source);
+  const expected = await viewOf(source);
+  const url = tableUrl(`cli-repro-${process.pid}`);
+  t.is((await cli(['migrate', '--url', url], { env })).code, 0);
+
+  const there = await cli(['copy', '--from', source, '--to', url], { env });
+  t.is(there.code, 0, there.stderr);
+  t.regex(there.stderr, /: 7 messages, 0 already present .*; verified: 3 conversations, 7 messages at the destination\n$/);
+  t.deepEqual(await viewOf(url), expected);
+  const back = `file:${tempFile(dir)}`;
+  const home = await cli(['copy', '--from', url, '--to', back], { env });
+  t.is(home.code, 0, home.stderr);
+  t.deepEqual(await viewOf(back), expected);
+
+  const file = tempFile(dir, '.jsonl');
+  t.is((await cli(['export', '--from', source, '-o', file])).code, 0);
+  const other = tableUrl(`cli-repro-import-${process.pid}`);
+  t.is((await cli(['migrate', '--url', other], { env })).code, 0);
+  const imported = await cli(['import', '--to', other, file], { env });
+  t.is(imported.code, 0, imported.stderr);
+  t.deepEqual(await viewOf(other), expected);
+  const again = await cli(['import', '--to', other, file], { env });
+  t.regex(again.stderr, /^imported 0 messages, 7 already present/);
 });

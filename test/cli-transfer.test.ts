@@ -3,7 +3,7 @@ import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { openStorage, type ChatStore } from '../src/index.js';
-import { cli, cliPath, ensureBuilt } from './helpers/cli.js';
+import { cli, cliPath, ensureBuilt, seedRepro, sessionsView } from './helpers/cli.js';
 import { standInFor } from './helpers/hrana.js';
 import { seed, tickingClock } from './helpers/seed.js';
 import { allMessages, snapshot } from './helpers/snapshot.js';
@@ -229,55 +229,11 @@ for (const target of copyTargets) {
   });
 }
 
-/**
- * The data of issue 10's copy bug: two agents' messages interleaved within one millisecond (a
- * timestamp merge reads alpha, alpha, beta, beta), with ids, metadata, a title and session metadata,
- * a session with only a title, and a session whose ids are given by the caller.
- */
+/** A better-sqlite3 file holding the data of issue 10's copy bug (helpers/cli.ts). */
 async function reproFile(): Promise<string> {
   const path = tempFile(dir);
-  const store = await openStorage(path, { logger: null, clock: () => 1_700_000_000_000 });
-  try {
-    await store.saveChatMessage('u', 's', 'alpha', { role: 'user', content: 'alpha asks' });
-    await store.saveChatMessage('u', 's', 'beta', { role: 'user', content: 'beta asks', metadata: { lang: 'en' } });
-    await store.saveChatMessage('u', 's', 'alpha', { role: 'assistant', content: 'alpha answers', metadata: { model: 'a-1', usage: { in: 3, out: 5 } } });
-    await store.saveChatMessage('u', 's', 'beta', { role: 'assistant', content: [{ text: 'beta answers' }, { toolUse: { toolUseId: 't', name: 'f', input: {} } }] });
-    await store.upsertMessages('u', 's', 'beta', [{ role: 'tool', content: [{ toolResult: { toolUseId: 't', content: [{ json: { ok: true } }] } }] }]);
-    await store.updateSession('u', 's', { title: 'Two agents, one millisecond', metadata: { pinned: true, tags: ['a', 'b'] } });
-    await store.updateSession('u', 'only a title', { title: 'Nothing said yet' });
-    await store.saveChatMessages('v', 'given ids', 'a#1', [
-      { id: 'm#1', role: 'system', content: 'rules' },
-      { id: 'ü/2', role: 'user', content: 'question' },
-    ]);
-  } finally {
-    await store.close();
-  }
+  await seedRepro(path);
   return path;
-}
-
-/** What a user of the store sees of every session: summary, fetchAllChats, and fetchSessionPage both ways. */
-async function sessionsView(store: ChatStore): Promise<unknown> {
-  const view: Record<string, unknown> = {};
-  for (const userId of (await store.listUsers({ limit: 1000 })).items) {
-    for (const { sessionId } of (await store.listSessions(userId, { limit: 1000 })).items) {
-      // Pages of 2, so that cursors are compared too.
-      const pages = async (order: 'oldest' | 'newest') => {
-        const read = (cursor?: string) => store.fetchSessionPage(userId, sessionId, { order, limit: 2, cursor });
-        const items: unknown[] = [];
-        for (let page = await read(); ; page = await read(page.nextCursor)) {
-          items.push(...page.items);
-          if (page.nextCursor === undefined) return items;
-        }
-      };
-      view[JSON.stringify([userId, sessionId])] = {
-        session: await store.getSession(userId, sessionId),
-        all: await store.fetchAllChats(userId, sessionId),
-        oldest: await pages('oldest'),
-        newest: await pages('newest'),
-      };
-    }
-  }
-  return view;
 }
 
 const viewOf = (url: string, authToken?: string) => withStore(url, sessionsView, authToken);

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } f
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { openStorage, type ChatStore, type OpenOptions } from '../../src/index.js';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 export const cliPath = join(root, 'dist/src/cli/main.js');
@@ -85,4 +86,57 @@ export function cli(args: string[], options: CliOptions = {}): Promise<CliResult
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** The one clock value of the issue 10 data. */
+export const REPRO_TIME = 1_700_000_000_000;
+
+/**
+ * The data of issue 10's copy bug: two agents' messages interleaved within one millisecond (a
+ * timestamp merge reads alpha, alpha, beta, beta), with ids, metadata, a title and session metadata,
+ * a session with only a title, and a session whose ids are given by the caller. Every message at
+ * REPRO_TIME.
+ */
+export async function seedRepro(url: string, options: OpenOptions = {}): Promise<void> {
+  const store = await openStorage(url, { ...options, logger: null, clock: () => REPRO_TIME });
+  try {
+    await store.saveChatMessage('u', 's', 'alpha', { role: 'user', content: 'alpha asks' });
+    await store.saveChatMessage('u', 's', 'beta', { role: 'user', content: 'beta asks', metadata: { lang: 'en' } });
+    await store.saveChatMessage('u', 's', 'alpha', { role: 'assistant', content: 'alpha answers', metadata: { model: 'a-1', usage: { in: 3, out: 5 } } });
+    await store.saveChatMessage('u', 's', 'beta', { role: 'assistant', content: [{ text: 'beta answers' }, { toolUse: { toolUseId: 't', name: 'f', input: {} } }] });
+    await store.upsertMessages('u', 's', 'beta', [{ role: 'tool', content: [{ toolResult: { toolUseId: 't', content: [{ json: { ok: true } }] } }] }]);
+    await store.updateSession('u', 's', { title: 'Two agents, one millisecond', metadata: { pinned: true, tags: ['a', 'b'] } });
+    await store.updateSession('u', 'only a title', { title: 'Nothing said yet' });
+    await store.saveChatMessages('v', 'given ids', 'a#1', [
+      { id: 'm#1', role: 'system', content: 'rules' },
+      { id: 'ü/2', role: 'user', content: 'question' },
+    ]);
+  } finally {
+    await store.close();
+  }
+}
+
+/** What a user of the store sees of every session: summary, fetchAllChats, and fetchSessionPage both ways. */
+export async function sessionsView(store: ChatStore): Promise<unknown> {
+  const view: Record<string, unknown> = {};
+  for (const userId of (await store.listUsers({ limit: 1000 })).items) {
+    for (const { sessionId } of (await store.listSessions(userId, { limit: 1000 })).items) {
+      // Pages of 2, so that cursors are compared too.
+      const pages = async (order: 'oldest' | 'newest') => {
+        const read = (cursor?: string) => store.fetchSessionPage(userId, sessionId, { order, limit: 2, cursor });
+        const items: unknown[] = [];
+        for (let page = await read(); ; page = await read(page.nextCursor)) {
+          items.push(...page.items);
+          if (page.nextCursor === undefined) return items;
+        }
+      };
+      view[JSON.stringify([userId, sessionId])] = {
+        session: await store.getSession(userId, sessionId),
+        all: await store.fetchAllChats(userId, sessionId),
+        oldest: await pages('oldest'),
+        newest: await pages('newest'),
+      };
+    }
+  }
+  return view;
 }
