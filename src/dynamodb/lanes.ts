@@ -1,5 +1,5 @@
 import type { PageOrder } from '../types.js';
-import { conversationPrefix, messagesPk, pad } from './keys.js';
+import { ATTR, INDEX, USERS_PARTITION, conversationPrefix, messagesPk, pad } from './keys.js';
 import {
   MESSAGE_KEY_PROJECTION,
   MESSAGE_PROJECTION,
@@ -144,4 +144,21 @@ export async function probe(ctx: Ctx, userId: string, sessionId: string, agentId
   const range = order === 'oldest' ? { fromSeq: seq } : { toSeq: seq };
   const [row] = await laneRows(ctx, userId, sessionId, agentId, { ...range, order, limit: 1, keysOnly: true });
   return row;
+}
+
+/** User ids after `after` in UTF-8 byte order, from the users index (eventually consistent). */
+export async function listUsers(ctx: Ctx, after: string | undefined, limit: number): Promise<string[]> {
+  const items = await ctx.io.query(
+    {
+      IndexName: INDEX.users,
+      KeyConditionExpression: after === undefined ? '#g = :g' : '#g = :g AND #u > :after',
+      ExpressionAttributeNames: { '#g': ATTR.usersPk, '#u': ATTR.userId },
+      ExpressionAttributeValues: { ':g': USERS_PARTITION, ...(after === undefined ? {} : { ':after': after }) },
+      ProjectionExpression: '#u',
+    },
+    limit,
+    undefined,
+    false,
+  );
+  return items.map((item) => item[ATTR.userId] as string);
 }

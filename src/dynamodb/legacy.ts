@@ -1,6 +1,6 @@
-import { ATTR, INDEX, MESSAGE_SK_PREFIX, SESSION_SK_PREFIX, USERS_PARTITION, messagesPk, userPk } from './keys.js';
+import { ATTR, MESSAGE_SK_PREFIX, SESSION_SK_PREFIX, messagesPk, userPk } from './keys.js';
 import { MESSAGE_KEY_PROJECTION, idItem, markHasIdItems, readMessageItem, readSessionItem, type SessionState, type StoredRow } from './items.js';
-import { findMessage, readState, type Ctx } from './lanes.js';
+import { findMessage, listUsers, readState, type Ctx } from './lanes.js';
 import { isConditionFailure } from './retry.js';
 
 /**
@@ -51,20 +51,8 @@ export async function backfillMessageIds(ctx: Ctx): Promise<number> {
   let migrated = 0;
   let after: string | undefined;
   for (;;) {
-    const users = await ctx.io.query(
-      {
-        IndexName: INDEX.users,
-        KeyConditionExpression: after === undefined ? '#g = :g' : '#g = :g AND #u > :after',
-        ExpressionAttributeNames: { '#g': ATTR.usersPk, '#u': ATTR.userId },
-        ExpressionAttributeValues: { ':g': USERS_PARTITION, ...(after === undefined ? {} : { ':after': after }) },
-        ProjectionExpression: '#u',
-      },
-      100,
-      undefined,
-      false,
-    );
-    for (const user of users) {
-      const userId = user[ATTR.userId] as string;
+    const users = await listUsers(ctx, after, 100);
+    for (const userId of users) {
       const sessions = ctx.io.pages({
         KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :s)',
         ExpressionAttributeNames: { '#pk': ATTR.pk, '#sk': ATTR.sk },
@@ -80,7 +68,7 @@ export async function backfillMessageIds(ctx: Ctx): Promise<number> {
       }
     }
     if (users.length < 100) return migrated;
-    after = users[users.length - 1]![ATTR.userId] as string;
+    after = users[users.length - 1];
   }
 }
 

@@ -1,10 +1,12 @@
 import type { ListRequest, RawMessage, RawSessionMessage, ReadRequest, SessionReadRequest } from '../core/backend.js';
 import { compareIds } from '../core/validate.js';
 import type { AgentSummary, ConversationKey, PageOrder, SessionSummary } from '../types.js';
-import { ATTR, INDEX, USERS_PARTITION, activityKey, userPk } from './keys.js';
+import { ATTR, INDEX, activityKey, userPk } from './keys.js';
 import { decodeSessionMetadata, readSessionItem, type AgentHead, type SessionState, type StoredRow } from './items.js';
 import { findWithLegacyIds } from './legacy.js';
 import { lanePages, laneRows, probe, readState, type Ctx } from './lanes.js';
+
+export { listUsers } from './lanes.js';
 
 /** A conversation page: one Query of its seq range, newest or oldest first. */
 export async function readPage(ctx: Ctx, key: ConversationKey, request: ReadRequest): Promise<RawMessage[]> {
@@ -129,22 +131,6 @@ export async function listSessions(ctx: Ctx, userId: string, request: ListReques
     request.limit,
   );
   return Promise.all(items.map((item) => summarise(ctx, userId, readSessionItem(item), request.cutoff)));
-}
-
-export async function listUsers(ctx: Ctx, after: string | undefined, limit: number): Promise<string[]> {
-  const items = await ctx.io.query(
-    {
-      IndexName: INDEX.users,
-      KeyConditionExpression: after === undefined ? '#g = :g' : '#g = :g AND #u > :after',
-      ExpressionAttributeNames: { '#g': ATTR.usersPk, '#u': ATTR.userId },
-      ExpressionAttributeValues: { ':g': USERS_PARTITION, ...(after === undefined ? {} : { ':after': after }) },
-      ProjectionExpression: '#u',
-    },
-    limit,
-    undefined,
-    false,
-  );
-  return items.map((item) => item[ATTR.userId] as string);
 }
 
 async function summarise(ctx: Ctx, userId: string, state: SessionState, cutoff: number | undefined): Promise<SessionSummary> {

@@ -149,12 +149,7 @@ async function writeRound(ctx: Ctx, request: WriteRequest, progress: Progress): 
   // Nothing changes but the clock: write only when the last activity moves.
   if (units.length === 0 && state && state.la >= request.now) return tally();
   const plan: Plan = {
-    userId,
-    sessionId,
-    tableName: ctx.io.table,
-    ttlMs: ctx.ttlMs,
-    previous: state,
-    start: state ?? newSessionState(sessionId, request.createdAt ?? request.now, request.now),
+    ...planFor(ctx, userId, sessionId, state, state ?? newSessionState(sessionId, request.createdAt ?? request.now, request.now)),
     units,
     now: request.now,
     finish: (s) => {
@@ -166,11 +161,7 @@ async function writeRound(ctx: Ctx, request: WriteRequest, progress: Progress): 
     },
   };
   if (deleting.size > 0) plan.dropWhenEmpty = { userSessions: sessionCount(await ctx.io.getOne(userKey(userId))) };
-  for (const tx of transactions(plan)) {
-    await ctx.io.transact(tx.items, 'writing to DynamoDB');
-    progress.committed = true;
-    for (const id of tx.appended) progress.appended.add(id);
-  }
+  await commit(ctx, plan, progress);
   return tally();
 
   function tally(): Omit<WriteResult, 'window'> {
@@ -258,12 +249,7 @@ async function commitDeletes(ctx: Ctx, userId: string, sessionId: string, state:
     if (head && (seqs.has(head.s) || head.u)) tails.set(agentId, (await newestRemaining(ctx, userId, sessionId, agentId, seqs, undefined)).stored);
   }
   const plan: Plan = {
-    userId,
-    sessionId,
-    tableName: ctx.io.table,
-    ttlMs: ctx.ttlMs,
-    previous: state,
-    start: cloneState(state),
+    ...planFor(ctx, userId, sessionId, state, cloneState(state)),
     units: rows.map((row) => ({ kind: 'delete', row })),
     now: undefined,
     finish: (s) => {
@@ -276,9 +262,19 @@ async function commitDeletes(ctx: Ctx, userId: string, sessionId: string, state:
     },
     dropWhenEmpty: { userSessions: sessionCount(await ctx.io.getOne(userKey(userId))) },
   };
+  await commit(ctx, plan, progress);
+}
+
+function planFor(ctx: Ctx, userId: string, sessionId: string, previous: SessionState | undefined, start: SessionState) {
+  return { userId, sessionId, tableName: ctx.io.table, ttlMs: ctx.ttlMs, previous, start };
+}
+
+/** Sends a plan's transactions in order, noting what each committed for the call's totals. */
+async function commit(ctx: Ctx, plan: Plan, progress: Progress): Promise<void> {
   for (const tx of transactions(plan)) {
-    await ctx.io.transact(tx.items, 'deleting from DynamoDB');
+    await ctx.io.transact(tx.items, 'writing to DynamoDB');
     progress.committed = true;
+    for (const id of tx.appended) progress.appended.add(id);
     progress.deleted += tx.deleted;
   }
 }
