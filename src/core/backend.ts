@@ -40,9 +40,10 @@ export interface StorageBackend {
   /** Removes what its conversation holds after the message (and it, when inclusive); `null`: unknown id. */
   truncateAfter(userId: string, sessionId: string, messageId: string, inclusive: boolean): Promise<number | null>;
   getSession(userId: string, sessionId: string, cutoff: number | undefined): Promise<SessionSummary | null>;
-  /** Creates the session when missing; never moves last activity backwards. */
-  updateSession(userId: string, sessionId: string, request: SessionChange): Promise<void>;
-  forkSession(userId: string, fromSessionId: string, toSessionId: string, request: ForkRequest): Promise<void>;
+  /** Creates the session when missing; never moves last activity backwards. Resolves to its summary afterwards. */
+  updateSession(userId: string, sessionId: string, request: SessionChange): Promise<SessionSummary>;
+  /** Resolves to the fork's summary. */
+  forkSession(userId: string, fromSessionId: string, toSessionId: string, request: ForkRequest): Promise<SessionSummary>;
   listSessions(userId: string, request: ListRequest): Promise<SessionSummary[]>;
   /** User ids after `after` (exclusive) in UTF-8 byte order, at most `limit`. */
   listUsers(after: string | undefined, limit: number): Promise<string[]>;
@@ -157,6 +158,8 @@ export interface SessionChange {
   now: number;
   /** importSession: last activity becomes at least this. Updates by users never move it. */
   activityAt?: number;
+  /** For the summary the call resolves to: messages older than this are not counted. */
+  cutoff: number | undefined;
 }
 
 /**
@@ -168,6 +171,8 @@ export interface ForkRequest {
   upToMessageId: string | undefined;
   title: string | undefined;
   now: number;
+  /** For the summary the call resolves to. */
+  cutoff: number | undefined;
 }
 
 /** Sessions come most recent first: lastActivityAt descending, then sessionId descending. */

@@ -347,8 +347,7 @@ export class ChatStore implements ChatStorage {
       const title = change.title === undefined || change.title === null ? change.title : checkTitle('update.title', change.title);
       const metadata = change.metadata === undefined ? undefined : checkSessionMetadata('update.metadata', change.metadata);
       const now = checkClock(this.#clock());
-      await this.#backend.updateSession(user, session, { title, metadata, now });
-      return (await this.#backend.getSession(user, session, this.#cutoff(now)))!;
+      return this.#backend.updateSession(user, session, { title, metadata, now, cutoff: this.#cutoff(now) });
     });
   }
 
@@ -361,8 +360,7 @@ export class ChatStore implements ChatStorage {
       const upToMessageId = opts.upToMessageId === undefined ? undefined : checkId('options.upToMessageId', opts.upToMessageId);
       const title = opts.title === undefined ? undefined : checkTitle('options.title', opts.title);
       const now = checkClock(this.#clock());
-      await this.#backend.forkSession(user, from, to, { upToMessageId, title, now });
-      return (await this.#backend.getSession(user, to, this.#cutoff(now)))!;
+      return this.#backend.forkSession(user, from, to, { upToMessageId, title, now, cutoff: this.#cutoff(now) });
     });
   }
 
@@ -378,7 +376,7 @@ export class ChatStore implements ChatStorage {
       const now = checkClock(this.#clock());
       const createdAt = plan.createdAt ?? plan.runs[0]?.messages[0]?.timestamp ?? now;
       if (plan.title !== undefined || plan.metadata !== undefined) {
-        await this.#backend.updateSession(user, session, { title: plan.title, metadata: plan.metadata, now: createdAt });
+        await this.#backend.updateSession(user, session, { title: plan.title, metadata: plan.metadata, now: createdAt, cutoff: undefined });
       }
       const result: ImportResult = { imported: 0, unchanged: 0 };
       for (const run of plan.runs) {
@@ -400,7 +398,7 @@ export class ChatStore implements ChatStorage {
       }
       const activityAt = plan.lastActivityAt ?? plan.runs[plan.runs.length - 1]?.messages.at(-1)?.timestamp;
       if (activityAt !== undefined && (plan.runs.length > 0 || plan.lastActivityAt !== undefined)) {
-        await this.#backend.updateSession(user, session, { title: undefined, metadata: undefined, now: createdAt, activityAt });
+        await this.#backend.updateSession(user, session, { title: undefined, metadata: undefined, now: createdAt, activityAt, cutoff: undefined });
       }
       return result;
     });

@@ -80,12 +80,14 @@ export class DynamoDbBackend implements core.StorageBackend {
     return getSession(this.#ctx, userId, sessionId, cutoff);
   }
 
-  updateSession(userId: string, sessionId: string, change: core.SessionChange): Promise<void> {
-    return updateSession(this.#ctx, userId, sessionId, change);
+  async updateSession(userId: string, sessionId: string, change: core.SessionChange): Promise<SessionSummary> {
+    await updateSession(this.#ctx, userId, sessionId, change);
+    return (await getSession(this.#ctx, userId, sessionId, change.cutoff))!;
   }
 
-  forkSession(userId: string, fromSessionId: string, toSessionId: string, request: core.ForkRequest): Promise<void> {
-    return forkSession(this.#ctx, userId, fromSessionId, toSessionId, request);
+  async forkSession(userId: string, fromSessionId: string, toSessionId: string, request: core.ForkRequest): Promise<SessionSummary> {
+    await forkSession(this.#ctx, userId, fromSessionId, toSessionId, request);
+    return (await getSession(this.#ctx, userId, toSessionId, request.cutoff))!;
   }
 
   listSessions(userId: string, request: core.ListRequest): Promise<SessionSummary[]> {

@@ -240,16 +240,17 @@ export class MemoryBackend implements StorageBackend {
     return session ? summarise(sessionId, session, cutoff) : null;
   }
 
-  async updateSession(userId: string, sessionId: string, change: SessionChange): Promise<void> {
+  async updateSession(userId: string, sessionId: string, change: SessionChange): Promise<SessionSummary> {
     const session = this.#session(userId, sessionId) ?? this.#create(userId, sessionId, change.now, change.now);
     if (change.title !== undefined) session.title = change.title ?? undefined;
     if (change.metadata !== undefined) {
       session.metadata = mergeSessionMetadata(session.metadata, change.metadata);
     }
     if (change.activityAt !== undefined) session.lastActivityAt = Math.max(session.lastActivityAt, change.activityAt);
+    return summarise(sessionId, session, change.cutoff);
   }
 
-  async forkSession(userId: string, fromSessionId: string, toSessionId: string, request: ForkRequest): Promise<void> {
+  async forkSession(userId: string, fromSessionId: string, toSessionId: string, request: ForkRequest): Promise<SessionSummary> {
     const source = this.#session(userId, fromSessionId);
     if (!source) throw new NotFoundError(`fromSessionId: no session '${fromSessionId}'`);
     let upTo = Infinity;
@@ -270,6 +271,7 @@ export class MemoryBackend implements StorageBackend {
       conversation.push(copy);
       fork.byId.set(copy.id, copy);
     }
+    return summarise(toSessionId, fork, request.cutoff);
   }
 
   async listSessions(userId: string, request: ListRequest): Promise<SessionSummary[]> {

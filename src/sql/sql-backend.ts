@@ -222,12 +222,13 @@ export class SqlBackend implements StorageBackend {
     return toSummaries(rows)[0] ?? null;
   }
 
-  async updateSession(userId: string, sessionId: string, change: SessionChange): Promise<void> {
+  async updateSession(userId: string, sessionId: string, change: SessionChange): Promise<SessionSummary> {
     const base = {
       userId,
       sessionId,
       now: change.now,
       activityAt: change.activityAt ?? null,
+      cutoff: change.cutoff ?? q.NO_CUTOFF,
       setTitle: change.title === undefined ? 0 : 1,
       title: change.title ?? null,
       setMetadata: change.metadata === undefined ? 0 : 1,
@@ -243,16 +244,18 @@ export class SqlBackend implements StorageBackend {
         const merged = mergeSessionMetadata(previous === null ? undefined : (JSON.parse(previous) as Metadata), change.metadata);
         metadata = merged === undefined ? null : JSON.stringify(merged);
       }
-      const [, updated] = await this.#driver.batch([
+      // The summary is read in the same transaction: one round trip, and it shows this very update.
+      const [, updated, summary] = await this.#driver.batch([
         { query: q.upsertUser, values: base },
         { query: q.updateSession, values: { ...base, previous, metadata } },
+        { query: q.getSession, values: base },
       ]);
-      if (updated!.changes > 0) return;
+      if (updated!.changes > 0) return toSummaries(summary!.rows)[0]!;
     }
     throw new ConflictError('updateSession: the session metadata kept changing under this update; try again');
   }
 
-  async forkSession(userId: string, fromSessionId: string, toSessionId: string, request: ForkRequest): Promise<void> {
+  async forkSession(userId: string, fromSessionId: string, toSessionId: string, request: ForkRequest): Promise<SessionSummary> {
     const values = {
       userId,
       fromSessionId,
@@ -260,14 +263,18 @@ export class SqlBackend implements StorageBackend {
       upToMessageId: request.upToMessageId ?? null,
       title: request.title ?? null,
       now: request.now,
+      sessionId: toSessionId,
+      cutoff: request.cutoff ?? q.NO_CUTOFF,
     };
     try {
-      await this.#driver.batch([
+      const results = await this.#driver.batch([
         { query: q.refuseForkWithoutSource, values },
         { query: q.refuseForkOntoExisting, values },
         { query: q.forkSessionRow, values },
         { query: q.forkMessages, values },
+        { query: q.getSession, values },
       ]);
+      return toSummaries(results[4]!.rows)[0]!;
     } catch (error) {
       const refusal = refusalOf(error);
       if (refusal === 'conflict') throw new ConflictError(`toSessionId: the session '${toSessionId}' already exists`);
