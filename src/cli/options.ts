@@ -9,5 +9,5 @@ export const options = {
   to: { type: 'string', value: 'URL', description: `database to write (${DEFAULT_URL})` },
   user: { type: 'string', value: 'USER', description: "only this user's sessions" },
   json: { type: 'boolean', description: 'print JSON instead of a table' },
-  batchSize: { type: 'string', value: 'N', description: 'messages per atomic write (default 100)' },
+  batchSize: { type: 'string', value: 'N', description: 'messages per importSession call (default 100; one atomic write per run of one agent)' },
 } satisfies Record<string, OptionSpec>;
