@@ -1,8 +1,10 @@
 /**
  * The floors convostore is measured against: the same logical operations written by hand on the raw
  * drivers, as a developer would without convostore (prepared statements, one transaction, content
- * parsed back from JSON). The schema is convostore's own, so both sides do the same work.
+ * parsed back from JSON). The schema is convostore's own, so both sides do the same work (message
+ * ids included: the hand-written side makes a random UUID per message).
  */
+import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { createClient, type Client } from '@libsql/client';
 
@@ -18,26 +20,26 @@ export interface Baseline {
 }
 
 const SQL = {
-  user: 'INSERT INTO users (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING',
-  agent: 'INSERT INTO agents (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING',
-  session: `INSERT INTO sessions (user_pk, id, created_at, last_activity_at) SELECT pk, ?, ?, ? FROM users WHERE id = ?
+  user: 'INSERT INTO convostore_users (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING',
+  agent: 'INSERT INTO convostore_agents (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING',
+  session: `INSERT INTO convostore_sessions (user_pk, id, created_at, last_activity_at) SELECT pk, ?, ?, ? FROM convostore_users WHERE id = ?
     ON CONFLICT (user_pk, id) DO UPDATE SET last_activity_at = max(last_activity_at, excluded.last_activity_at) RETURNING pk`,
-  agentPk: 'SELECT pk FROM agents WHERE id = ?',
-  last: 'SELECT seq, role FROM messages WHERE session_pk = ? AND agent_pk = ? ORDER BY seq DESC LIMIT 1',
-  insert: 'INSERT INTO messages (session_pk, agent_pk, seq, role, content, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-  window: `SELECT seq, role, content, created_at FROM messages
-    WHERE session_pk = (SELECT s.pk FROM sessions s JOIN users u ON u.pk = s.user_pk WHERE u.id = ? AND s.id = ?)
-    AND agent_pk = (SELECT pk FROM agents WHERE id = ?) ORDER BY seq DESC LIMIT ?`,
+  agentPk: 'SELECT pk FROM convostore_agents WHERE id = ?',
+  last: 'SELECT seq, role FROM convostore_messages WHERE session_pk = ? AND agent_pk = ? ORDER BY seq DESC LIMIT 1',
+  insert: 'INSERT INTO convostore_messages (session_pk, agent_pk, seq, id, role, content, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  window: `SELECT seq, role, content, created_at FROM convostore_messages
+    WHERE session_pk = (SELECT s.pk FROM convostore_sessions s JOIN convostore_users u ON u.pk = s.user_pk WHERE u.id = ? AND s.id = ?)
+    AND agent_pk = (SELECT pk FROM convostore_agents WHERE id = ?) ORDER BY seq DESC LIMIT ?`,
   /** For libSQL, where a batch cannot read the last seq first: each row takes the next one itself. */
-  insertNext: `INSERT INTO messages (session_pk, agent_pk, seq, role, content, created_at)
-    SELECT s.pk, a.pk, coalesce((SELECT max(seq) FROM messages WHERE session_pk = s.pk AND agent_pk = a.pk), 0) + 1, ?, ?, ?
-    FROM sessions s JOIN users u ON u.pk = s.user_pk, agents a WHERE u.id = ? AND s.id = ? AND a.id = ?`,
-  windowByPk: 'SELECT seq, role, content, created_at FROM messages WHERE session_pk = ? AND agent_pk = ? ORDER BY seq DESC LIMIT ?',
-  session_: `SELECT a.id AS agent_id, m.role, m.content FROM messages m JOIN agents a ON a.pk = m.agent_pk
-    WHERE m.session_pk = (SELECT s.pk FROM sessions s JOIN users u ON u.pk = s.user_pk WHERE u.id = ? AND s.id = ?) ORDER BY m.pk`,
-  sessions: `WITH page AS (SELECT pk, id, last_activity_at FROM sessions WHERE user_pk = (SELECT pk FROM users WHERE id = ?)
+  insertNext: `INSERT INTO convostore_messages (session_pk, agent_pk, seq, id, role, content, created_at)
+    SELECT s.pk, a.pk, coalesce((SELECT max(seq) FROM convostore_messages WHERE session_pk = s.pk AND agent_pk = a.pk), 0) + 1, ?, ?, ?, ?
+    FROM convostore_sessions s JOIN convostore_users u ON u.pk = s.user_pk, agents a WHERE u.id = ? AND s.id = ? AND a.id = ?`,
+  windowByPk: 'SELECT seq, role, content, created_at FROM convostore_messages WHERE session_pk = ? AND agent_pk = ? ORDER BY seq DESC LIMIT ?',
+  session_: `SELECT a.id AS agent_id, m.role, m.content FROM convostore_messages m JOIN convostore_agents a ON a.pk = m.agent_pk
+    WHERE m.session_pk = (SELECT s.pk FROM convostore_sessions s JOIN convostore_users u ON u.pk = s.user_pk WHERE u.id = ? AND s.id = ?) ORDER BY m.pk`,
+  sessions: `WITH page AS (SELECT pk, id, last_activity_at FROM convostore_sessions WHERE user_pk = (SELECT pk FROM convostore_users WHERE id = ?)
       ORDER BY last_activity_at DESC, id DESC LIMIT ?)
-    SELECT page.id, page.last_activity_at, m.agent_pk, count(*) AS n FROM page JOIN messages m ON m.session_pk = page.pk
+    SELECT page.id, page.last_activity_at, m.agent_pk, count(*) AS n FROM page JOIN convostore_messages m ON m.session_pk = page.pk
     GROUP BY page.pk, m.agent_pk ORDER BY page.last_activity_at DESC, page.id DESC`,
 };
 
@@ -60,13 +62,13 @@ export function betterSqlite3Baseline(path: string): Baseline {
   const append = db.transaction((userId: string, sessionId: string, agentId: string, role: string, json: string, window: number) => {
     const now = Date.now();
     const c = ensure(userId, sessionId, agentId, now);
-    s.insert.run(c.sessionPk, c.agentPk, c.seq + 1, role, json, now);
+    s.insert.run(c.sessionPk, c.agentPk, c.seq + 1, randomUUID(), role, json, now);
     return parse(s.windowByPk.all(c.sessionPk, c.agentPk, window)).reverse();
   });
   const bulk = db.transaction((userId: string, sessionId: string, agentId: string, rows: Array<[string, string]>) => {
     const now = Date.now();
     const c = ensure(userId, sessionId, agentId, now);
-    rows.forEach(([role, json], i) => s.insert.run(c.sessionPk, c.agentPk, c.seq + i + 1, role, json, now));
+    rows.forEach(([role, json], i) => s.insert.run(c.sessionPk, c.agentPk, c.seq + i + 1, randomUUID(), role, json, now));
     return parse(s.windowByPk.all(c.sessionPk, c.agentPk, -1)).reverse();
   });
   return {
@@ -90,7 +92,7 @@ export function libsqlBaseline(url: string): Baseline {
           { sql: SQL.user, args: [userId, now] },
           { sql: SQL.agent, args: [agentId, now] },
           { sql: SQL.session, args: [sessionId, now, now, userId] },
-          { sql: SQL.insertNext, args: [role, json, now, userId, sessionId, agentId] },
+          { sql: SQL.insertNext, args: [randomUUID(), role, json, now, userId, sessionId, agentId] },
           { sql: SQL.window, args: [userId, sessionId, agentId, window] },
         ],
         'write',
@@ -112,7 +114,7 @@ export function libsqlBaseline(url: string): Baseline {
           { sql: SQL.session, args: [sessionId, now, now, userId] },
           ...rows.map(([role, json]) => ({
             sql: SQL.insertNext,
-            args: [role, json, now, userId, sessionId, agentId],
+            args: [randomUUID(), role, json, now, userId, sessionId, agentId],
           })),
           { sql: SQL.window, args: [userId, sessionId, agentId, -1] },
         ],

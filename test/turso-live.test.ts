@@ -9,6 +9,7 @@
  * raw row counts are not made; the tests that need them are skipped with the reason.
  */
 import { randomBytes } from 'node:crypto';
+import * as schema from '../drizzle/schema.js';
 import test from 'ava';
 import { sql } from 'drizzle-orm';
 import { SqlChatStorage, type ChatStore } from '../src/index.js';
@@ -31,7 +32,7 @@ if (!url || !authToken) {
   const adminStore = async () => (admin ??= await SqlChatStorage.openLibsql(url, { authToken }));
 
   test.before(async () => {
-    const rows = (await (await adminStore()).db.all(sql`SELECT id FROM agents`)) as Array<{ id: string }>;
+    const rows = (await (await adminStore()).db.all(sql`SELECT id FROM ${schema.agents}`)) as Array<{ id: string }>;
     agentsBefore = new Set(rows.map((r) => r.id));
   });
 
@@ -40,7 +41,7 @@ if (!url || !authToken) {
     for (const user of users) await store.deleteUser(user);
     for (const agent of agents) {
       if (agentsBefore.has(agent)) continue;
-      await store.db.run(sql`DELETE FROM agents WHERE id = ${agent} AND NOT EXISTS (SELECT 1 FROM messages WHERE agent_pk = agents.pk)`);
+      await store.db.run(sql`DELETE FROM ${schema.agents} WHERE id = ${agent} AND NOT EXISTS (SELECT 1 FROM ${schema.messages} m WHERE m.agent_pk = ${schema.agents}.pk)`);
     }
     await store.close();
   });

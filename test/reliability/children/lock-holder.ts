@@ -5,7 +5,7 @@ import { send } from './protocol.js';
 const [path, ms] = process.argv.slice(2) as [string, string];
 const db = new Database(path);
 db.exec('BEGIN IMMEDIATE');
-db.prepare('INSERT INTO agents (id, created_at) VALUES (?, 0)').run(`holder-${process.pid}`);
+db.prepare('INSERT INTO convostore_agents (id, created_at) VALUES (?, 0)').run(`holder-${process.pid}`);
 send({ event: 'locked' });
 setTimeout(() => {
   db.exec('COMMIT');
