@@ -120,6 +120,8 @@ async function writeRound(ctx: Ctx, request: WriteRequest, progress: Progress): 
     if (request.policy === 'throw') throw new ConsecutiveRoleError(fresh[0]!.role);
     fresh.shift();
   }
+  // Only deletes, and nothing to delete: no session is created or touched (as on every backend).
+  if (request.messages.length === 0 && deleting.size === 0) return { appended: 0, replaced: 0, unchanged: 0, stored: [] };
 
   // Retention: the newest keepLast stay; the batch's own oldest messages are never written when
   // they would go at once.
