@@ -1,5 +1,5 @@
 import test from 'ava';
-import { DynamoDbChatStorage } from '../src/index.js';
+import { DynamoDbChatStorage } from '../src/dynamodb/index.js';
 import { contractSuite } from './contract/suite.js';
 import { startDynamoDbLocal } from './helpers/dynamodb-local.js';
 import { countItems, dropTable, freshTable, localOptions } from './helpers/dynamodb.js';

@@ -13,6 +13,7 @@ import type {
   StoreOptions,
   StoredMessage,
 } from '../types.js';
+import { utf8Length } from './bytes.js';
 import { attributeToAgent, collapseConsecutive, consecutiveNotice } from './agent-squad.js';
 import type { EncodedMessage, RawMessage, StorageBackend } from './backend.js';
 import { messageCursor, readMessageCursor, readSessionCursor, readUserCursor, sessionCursor, userCursor } from './cursor.js';
@@ -247,7 +248,7 @@ export class ChatStore implements ChatStorage {
     const limit = this.#backend.maxMessageBytes;
     // A JS string's UTF-8 size is at most 3 bytes per unit, so most messages skip the exact count.
     if (message.json.length * 3 <= limit) return;
-    const size = Buffer.byteLength(message.json, 'utf8');
+    const size = utf8Length(message.json);
     if (size > limit) throw new TooLargeError(size, limit, this.#backend.name);
   }
 

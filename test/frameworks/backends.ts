@@ -4,7 +4,8 @@
  */
 import Database from 'better-sqlite3';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbChatStorage, InMemoryChatStorage, SqlChatStorage, type ChatStore, type StoreOptions } from '../../src/index.js';
+import { InMemoryChatStorage, SqlChatStorage, type ChatStore, type StoreOptions } from '../../src/index.js';
+import { DynamoDbChatStorage } from '../../src/dynamodb/index.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../helpers/dynamodb-local.js';
 import { dropTable, freshTable, localOptions } from '../helpers/dynamodb.js';
 import { tempDir, tempFile } from '../helpers/tmp.js';
