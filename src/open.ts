@@ -1,6 +1,7 @@
 import type { ChatStore } from './core/store.js';
 import type { DynamoDbOpenOptions } from './dynamodb/index.js';
 import { importBackend } from './drivers.js';
+import { redactError, secretsIn } from './redact.js';
 import type { LibsqlOptions } from './libsql/connect.js';
 import type { InMemoryOptions } from './memory/index.js';
 import type { SqliteOptions } from './sqlite/index.js';
@@ -41,11 +42,35 @@ export interface OpenOptions extends StoreOptions {
  * `dynamodb: { createTable: true }`); credentials come from the options or the AWS SDK's chain.
  */
 export async function openStorage(url?: string, options: OpenOptions = {}): Promise<ChatStore> {
-  return openTarget(parseStorageUrl(url ?? process.env.CONVOSTORE_URL ?? DEFAULT_DATABASE_FILE), options);
+  const given = url ?? process.env.CONVOSTORE_URL ?? DEFAULT_DATABASE_FILE;
+  try {
+    return await openTarget(parseStorageUrl(given), options);
+  } catch (error) {
+    throw redactError(error, secretsIn(given));
+  }
 }
 
-/** Opens a parsed target: the URL is not looked at again. */
+/**
+ * Opens a parsed target: the URL is not looked at again. Whatever fails is redacted of the
+ * target's and the options' credentials, down the whole `cause` chain.
+ */
 export async function openTarget(target: StorageTarget, options: OpenOptions = {}): Promise<ChatStore> {
+  try {
+    return await openBackend(target, options);
+  } catch (error) {
+    throw redactError(error, targetSecrets(target, options));
+  }
+}
+
+/** The credentials a target and its options carry. */
+function targetSecrets(target: StorageTarget, options: OpenOptions): Array<string | undefined> {
+  const secrets = [options?.authToken, options?.libsql?.authToken];
+  if (target.kind === 'libsql' && target.transport === 'remote') secrets.push(target.authToken, ...secretsIn(target.url));
+  if (target.kind === 'dynamodb' && target.endpoint) secrets.push(...secretsIn(target.endpoint));
+  return secrets;
+}
+
+async function openBackend(target: StorageTarget, options: OpenOptions): Promise<ChatStore> {
   const { memory, sqlite, libsql, dynamodb, authToken, migrate, busyTimeoutMs, client, credentials, createTable, ...store } = options ?? {};
   const legacySql = { ...defined({ busyTimeoutMs }) };
   switch (target.kind) {

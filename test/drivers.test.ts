@@ -125,7 +125,7 @@ test('a DynamoDBClient or DynamoDBDocumentClient you created is used as given an
     const store = await DynamoDbChatStorage.open(table, { client: given, logger: null, consecutiveRoles: 'keep' });
     await store.saveChatMessage('u', 's', 'a', { role: 'user', content: given.constructor.name });
     await store.close();
-    t.truthy(await given.send(new ListTablesCommand({})), `${given.constructor.name} still sends after close()`);
+    t.truthy(await (given as DynamoDBClient).send(new ListTablesCommand({})), `${given.constructor.name} still sends after close()`);
   }
   const store = await DynamoDbChatStorage.open(table, { client, logger: null });
   t.deepEqual(
