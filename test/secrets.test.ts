@@ -45,7 +45,7 @@ test.before(async () => {
   await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
   echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
 });
-test.after.always(() => new Promise((resolve) => echo.close(resolve)));
+test.after.always(() => new Promise<void>((resolve) => echo.close(() => resolve())));
 
 /** Every URL form, each carrying its secret; built after the echo server has its port. */
 function urls(): Record<string, string> {
