@@ -68,7 +68,7 @@ test('the root entry loads and stores with both frameworks impossible to import'
   t.regex(result.failures[1]!, /^langchain: Cannot find package '@langchain\/core\/chat_history' \(blocked/);
 });
 
-test('the root entry loads no driver: with every driver impossible to import it opens memory:, and a URL needing one names the npm install', async (t) => {
+test('the root entry loads no driver and no Drizzle: with every driver impossible to import it opens memory:, and a URL needing one names the npm install', async (t) => {
   const log = join(tempDir('resolved'), 'resolved.txt');
   writeFileSync(log, '');
   const script = `
@@ -78,7 +78,10 @@ test('the root entry loads no driver: with every driver impossible to import it 
     const window = await store.fetchChat('u', 's', 'a');
     await store.close();
     const { readFileSync } = await import('node:fs');
-    const resolvedBeforeOpening = readFileSync(process.env.RESOLVED_LOG, 'utf8').split('\\n').filter(Boolean);
+    const resolved = () => readFileSync(process.env.RESOLVED_LOG, 'utf8').split('\\n').filter(Boolean);
+    const resolvedBeforeOpening = resolved();
+    await import('drizzle-orm');
+    const probe = resolved();
     const failures = {};
     const attempts = {
       './app.db': () => convostore.openStorage(process.argv[1] + '/app.db'),
@@ -92,7 +95,7 @@ test('the root entry loads no driver: with every driver impossible to import it 
       try { await attempt(); failures[name] = 'opened'; }
       catch (error) { failures[name] = { name: error.name, code: error.code, command: error.command, message: error.message }; }
     }
-    console.log(JSON.stringify({ window, resolvedBeforeOpening, failures }));
+    console.log(JSON.stringify({ window, resolvedBeforeOpening, probe, failures }));
   `;
   const { stdout } = await run(process.execPath, ['--import', 'tsx', '--import', packageBlocker, '--input-type=module', '-e', script, tempDir('no-drivers')], {
     cwd: root,
@@ -101,12 +104,14 @@ test('the root entry loads no driver: with every driver impossible to import it 
   const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
     window: unknown;
     resolvedBeforeOpening: string[];
+    probe: string[];
     failures: Record<string, { name: string; code: string; command: string; message: string }>;
   };
   t.deepEqual(result.window, [{ role: 'user', content: [{ text: 'hi' }] }]);
   const drivers = result.resolvedBeforeOpening.filter((s) => DRIVERS.some((d) => s === d || s.startsWith(`${d}/`)));
   t.deepEqual(drivers, [], 'importing the root entry and using memory: asked for no driver package');
-  t.true(result.resolvedBeforeOpening.includes('drizzle-orm'), 'the log does see bare imports, so the check above can fail');
+  t.false(result.resolvedBeforeOpening.includes('drizzle-orm'), 'nor Drizzle: memory: pays for neither');
+  t.true(result.probe.includes('drizzle-orm'), 'the log does see bare imports, so the checks above can fail');
   const expected: Record<string, string> = {
     './app.db': 'npm install better-sqlite3',
     'file:': 'npm install @libsql/client',

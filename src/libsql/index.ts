@@ -6,7 +6,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createClient, type Client } from '@libsql/client';
 import { drizzle } from 'drizzle-orm/libsql';
-import { migrate } from 'drizzle-orm/libsql/migrator';
 import * as schema from '../../drizzle/schema.js';
 import { UnavailableError, ValidationError } from '../errors.js';
 import { redact, redactError } from '../redact.js';
@@ -29,7 +28,12 @@ export async function openLibsql(database: string | LibsqlTarget | Client, optio
   const checked = checkLibsqlOptions(options);
   const runtime: LibsqlRuntime<SqlChatStorage> = {
     drizzle: (client) => drizzle({ client, schema }),
-    migrate: (driver, db) => migrateOnce(driver, () => migrate(db, { migrationsFolder })),
+    migrate: (driver, db) =>
+      migrateOnce(driver, async () => {
+        // Loaded only when a migration is due: opening a migrated file does not pay for the migrator.
+        const { migrate } = await import('drizzle-orm/libsql/migrator');
+        await migrate(db, { migrationsFolder });
+      }),
     store: (...args) => new SqlChatStorage(...args),
   };
   if (isClient(database)) {

@@ -6,7 +6,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
-import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from '../../drizzle/schema.js';
 import { checkOptions, checkPositiveInt } from '../core/validate.js';
 import { UnavailableError, ValidationError } from '../errors.js';
@@ -41,7 +40,11 @@ export async function openSqlite(database: string | Database.Database, options: 
   try {
     db.pragma('foreign_keys = ON');
     const orm = drizzle({ client: db, schema });
-    await migrateOnce(driver, () => migrate(orm, { migrationsFolder }));
+    await migrateOnce(driver, async () => {
+      // Loaded only when a migration is due: opening a migrated file does not pay for the migrator.
+      const { migrate } = await import('drizzle-orm/better-sqlite3/migrator');
+      migrate(orm, { migrationsFolder });
+    });
     return new SqlChatStorage(new SqlBackend(driver, maxBytes), orm, storeOptions);
   } catch (error) {
     await driver.close();
