@@ -3,7 +3,8 @@
  * bills), read from ReturnConsumedCapacity through the test suite's metered client; time is given
  * for reference only, as DynamoDB Local's speed says little about DynamoDB's.
  */
-import { DynamoDbChatStorage, createDynamoDbTable, type ChatStore } from '../src/index.js';
+import { type ChatStore } from '../src/index.js';
+import { DynamoDbChatStorage, createDynamoDbTable } from '../src/dynamodb/index.js';
 import { startDynamoDbLocal } from '../test/helpers/dynamodb-local.js';
 import { meteredClient, summarise, type Call } from '../test/helpers/dynamodb-meter.js';
 import { QUICK, measure, message, round2 } from './measure.js';

@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'UNAUTHORIZED'
   | 'NOT_MIGRATED'
   | 'CONFLICT'
-  | 'NOT_FOUND';
+  | 'NOT_FOUND'
+  | 'MISSING_DRIVER';
 
 export class ConvostoreError extends Error {
   readonly code: ErrorCode;
@@ -101,5 +102,23 @@ export class UnauthorizedError extends ConvostoreError {
 export class NotMigratedError extends ConvostoreError {
   constructor(detail: string) {
     super('NOT_MIGRATED', `${detail}; run \`npx drizzle-kit migrate\` (or \`convostore migrate\`) against it first`);
+  }
+}
+
+/**
+ * The backend a URL names needs a driver package that is not installed (drivers are optional peer
+ * dependencies: an app installs only the one it uses). `command` is what to run.
+ */
+export class MissingDriverError extends ConvostoreError {
+  /** The packages to install, e.g. `['better-sqlite3']`. */
+  readonly packages: readonly string[];
+  /** e.g. `npm install better-sqlite3`. */
+  readonly command: string;
+
+  constructor(backend: string, packages: readonly string[], cause?: unknown) {
+    const command = `npm install ${packages.join(' ')}`;
+    super('MISSING_DRIVER', `the ${backend} backend needs ${packages.join(' and ')}, which is not installed; run \`${command}\``, { cause });
+    this.packages = packages;
+    this.command = command;
   }
 }

@@ -2,18 +2,26 @@ export { ChatStore } from './core/store.js';
 export type { StorageBackend } from './core/backend.js';
 export { MAX_ID_LENGTH, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './core/validate.js';
 export { InMemoryChatStorage, type InMemoryOptions } from './memory/index.js';
-export { SqlChatStorage, type SqlOptions, type LibsqlOptions, type SqlDatabase, type ConvostoreSchema } from './sql/index.js';
+// The root entry loads no driver (test/root-entry.test.ts checks it): the SQL classes open through
+// dynamic imports, and DynamoDB's class, which holds an AWS SDK client, is in 'convostore/dynamodb'.
+// Nor does it load Drizzle: the schema's tables are 'convostore/schema' (its row types are here).
+export { SqlChatStorage, SqlStore, type SqlOptions, type LibsqlOptions, type SqlDatabase, type ConvostoreSchema } from './sql/index.js';
+export type { SqliteOptions } from './sqlite/index.js';
+export type { DynamoDbChatStorage, DynamoDbOptions, DynamoDbOpenOptions, CreateTableOptions } from './dynamodb/index.js';
+export { openStorage, openTarget, type OpenOptions } from './open.js';
 export {
-  DynamoDbChatStorage,
-  DYNAMODB_MAX_MESSAGE_BYTES,
-  dynamoDbTableDefinition,
-  createDynamoDbTable,
-  type DynamoDbOptions,
-  type DynamoDbOpenOptions,
-  type CreateTableOptions,
-} from './dynamodb/index.js';
-export { openStorage, type OpenOptions } from './open.js';
-export { parseStorageUrl, DEFAULT_DATABASE_FILE, type StorageTarget } from './url.js';
+  parseStorageUrl,
+  parseLibsqlUrl,
+  DEFAULT_DATABASE_FILE,
+  type StorageTarget,
+  type MemoryTarget,
+  type SqliteTarget,
+  type LibsqlTarget,
+  type DynamoDbTarget,
+  type BackendKind,
+} from './url.js';
+export { redact, redactError } from './redact.js';
+export { DRIVER_PACKAGES } from './drivers.js';
 export {
   ConvostoreError,
   ValidationError,
@@ -25,10 +33,10 @@ export {
   NotMigratedError,
   ConflictError,
   NotFoundError,
+  MissingDriverError,
   type ErrorCode,
 } from './errors.js';
 export * from './types.js';
-export * as schema from '../drizzle/schema.js';
 export type {
   UserRow,
   NewUserRow,

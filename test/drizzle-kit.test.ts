@@ -21,7 +21,7 @@ test('drizzle-kit generate finds nothing to generate (schema and migrations in s
   // Run in a scratch copy so a failing check cannot write a stray migration into the repo.
   const scratch = mkdtempSync(join(tmpdir(), 'convostore-generate-'));
   try {
-    for (const entry of ['drizzle', 'migrations', 'drizzle.config.ts', 'package.json', 'tsconfig.json']) {
+    for (const entry of ['drizzle', 'migrations', 'drizzle.config.ts', 'package.json', 'tsconfig.json', 'src']) {
       cpSync(join(root, entry), join(scratch, entry), { recursive: true });
     }
     symlinkSync(join(root, 'node_modules'), join(scratch, 'node_modules'));

@@ -8,15 +8,8 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { CreateTableCommand, DescribeTimeToLiveCommand, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDbChatStorage,
-  UnavailableError,
-  ValidationError,
-  dynamoDbTableDefinition,
-  openStorage,
-  parseStorageUrl,
-  type ConversationMessage,
-} from '../src/index.js';
+import { UnavailableError, ValidationError, openStorage, parseStorageUrl, type ConversationMessage } from '../src/index.js';
+import { DynamoDbChatStorage, dynamoDbTableDefinition } from '../src/dynamodb/index.js';
 import { enc, messageSk, messagesPk, sessionSk, userPk } from '../src/dynamodb/keys.js';
 import { TX_MAX_ITEMS } from '../src/dynamodb/write-plan.js';
 import { startDynamoDbLocal } from './helpers/dynamodb-local.js';

@@ -6,7 +6,8 @@
  */
 import test from 'ava';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbChatStorage, type SessionMessage } from '../src/index.js';
+import type { SessionMessage } from '../src/index.js';
+import { DynamoDbChatStorage } from '../src/dynamodb/index.js';
 import { activityKey, messageSk, messagesPk, sessionSk, userPk } from '../src/dynamodb/keys.js';
 import { startDynamoDbLocal } from './helpers/dynamodb-local.js';
 import { countItems, freshTable, localOptions } from './helpers/dynamodb.js';

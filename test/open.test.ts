@@ -18,13 +18,41 @@ test('the URL picks the backend', (t) => {
   t.deepEqual(parseStorageUrl('/abs/app.db'), { kind: 'sqlite', path: '/abs/app.db' });
   t.deepEqual(parseStorageUrl('sqlite:./x.db'), { kind: 'sqlite', path: './x.db' });
   t.deepEqual(parseStorageUrl('C:\\data\\x.db'), { kind: 'sqlite', path: 'C:\\data\\x.db' });
-  t.deepEqual(parseStorageUrl('file:./x.db'), { kind: 'libsql', url: 'file:./x.db', local: true });
-  t.deepEqual(parseStorageUrl(':memory:'), { kind: 'libsql', url: ':memory:', local: true });
+  t.deepEqual(parseStorageUrl('file:./x.db'), { kind: 'libsql', transport: 'file', url: 'file:./x.db', path: './x.db' });
+  t.deepEqual(parseStorageUrl('file:///abs/x.db?mode=rwc'), { kind: 'libsql', transport: 'file', url: 'file:///abs/x.db?mode=rwc', path: '/abs/x.db' });
+  t.deepEqual(parseStorageUrl(':memory:'), { kind: 'libsql', transport: 'memory', url: ':memory:' });
   for (const url of ['libsql://db-org.turso.io', 'https://db.example', 'http://127.0.0.1:8080', 'wss://db', 'ws://db']) {
-    t.deepEqual(parseStorageUrl(url), { kind: 'libsql', url, local: false });
+    t.deepEqual(parseStorageUrl(url), { kind: 'libsql', transport: 'remote', url });
   }
+  t.throws(() => parseStorageUrl('memory:x'), { instanceOf: ValidationError });
   t.throws(() => parseStorageUrl('postgres://x'), { instanceOf: ValidationError, message: /unsupported scheme 'postgres:'/ });
   t.throws(() => parseStorageUrl(''), { instanceOf: ValidationError });
+});
+
+test('schemes are case-insensitive: the target is the same as for the lower-case URL', (t) => {
+  t.deepEqual(parseStorageUrl('FILE:./x.db'), parseStorageUrl('file:./x.db'));
+  t.deepEqual(parseStorageUrl('File:///abs/x.db'), parseStorageUrl('file:///abs/x.db'));
+  t.deepEqual(parseStorageUrl('MEMORY:'), { kind: 'memory' });
+  t.deepEqual(parseStorageUrl('SQLite:./x.db'), { kind: 'sqlite', path: './x.db' });
+  t.deepEqual(parseStorageUrl('LIBSQL://db-org.turso.io'), { kind: 'libsql', transport: 'remote', url: 'libsql://db-org.turso.io' });
+  t.deepEqual(parseStorageUrl('DynamoDB://Chats?region=eu-west-1'), { kind: 'dynamodb', tableName: 'Chats', region: 'eu-west-1' });
+});
+
+test('a remote URL\'s authToken parameter becomes the target\'s token, out of the URL the client is given', (t) => {
+  const target = parseStorageUrl('libsql://db.example?authToken=s3cret&tls=0');
+  t.like(target, { transport: 'remote', url: 'libsql://db.example?tls=0', authToken: 's3cret' });
+  t.deepEqual(parseStorageUrl('https://db.example/?authToken=s3cret'), { kind: 'libsql', transport: 'remote', url: 'https://db.example/', authToken: 's3cret' });
+});
+
+test('FILE: URLs open as local libSQL files, migrated on open (not refused as remote)', async (t) => {
+  const file = tempFile(dir);
+  const store = await openStorage(`FILE:${file}`, { logger: null });
+  t.is(store.backend, 'libsql');
+  await store.saveChatMessage('u', 's', 'a', { role: 'user', content: 'upper' });
+  await store.close();
+  const again = await openStorage(`file:${file}`, { logger: null });
+  t.is((await again.fetchChat('u', 's', 'a')).length, 1, 'the same file');
+  await again.close();
 });
 
 test('openStorage opens each local kind and the stores work', async (t) => {

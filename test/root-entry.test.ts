@@ -14,6 +14,8 @@ import { tempDir } from './helpers/tmp.js';
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const blocker = join(root, 'test/helpers/block-frameworks.mjs');
+const packageBlocker = join(root, 'test/helpers/block-packages.mjs');
+const DRIVERS = ['better-sqlite3', '@libsql/client', '@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'];
 const FRAMEWORK = /^(agent-squad|@langchain\/)/;
 
 /** Every module specifier reachable from `entry` through relative imports, type-only ones included. */
@@ -66,6 +68,65 @@ test('the root entry loads and stores with both frameworks impossible to import'
   t.regex(result.failures[1]!, /^langchain: Cannot find package '@langchain\/core\/chat_history' \(blocked/);
 });
 
+test('the root entry loads no driver and no Drizzle: with every driver impossible to import it opens memory:, and a URL needing one names the npm install', async (t) => {
+  const log = join(tempDir('resolved'), 'resolved.txt');
+  writeFileSync(log, '');
+  const script = `
+    const convostore = await import(${JSON.stringify(join(root, 'src/index.ts'))});
+    const store = await convostore.openStorage('memory:', { logger: null });
+    await store.saveChatMessage('u', 's', 'a', { role: 'user', content: 'hi' });
+    const window = await store.fetchChat('u', 's', 'a');
+    await store.close();
+    const { readFileSync } = await import('node:fs');
+    const resolved = () => readFileSync(process.env.RESOLVED_LOG, 'utf8').split('\\n').filter(Boolean);
+    const resolvedBeforeOpening = resolved();
+    await import('drizzle-orm');
+    const probe = resolved();
+    const failures = {};
+    const attempts = {
+      './app.db': () => convostore.openStorage(process.argv[1] + '/app.db'),
+      'file:': () => convostore.openStorage('file:' + process.argv[1] + '/app.db'),
+      'libsql://': () => convostore.openStorage('libsql://127.0.0.1:9'),
+      'dynamodb://': () => convostore.openStorage('dynamodb://Chats?region=eu-west-1'),
+      'SqlChatStorage.openSqlite': () => convostore.SqlChatStorage.openSqlite(process.argv[1] + '/b.db'),
+      'SqlChatStorage.openLibsql': () => convostore.SqlChatStorage.openLibsql(':memory:'),
+    };
+    for (const [name, attempt] of Object.entries(attempts)) {
+      try { await attempt(); failures[name] = 'opened'; }
+      catch (error) { failures[name] = { name: error.name, code: error.code, command: error.command, message: error.message }; }
+    }
+    console.log(JSON.stringify({ window, resolvedBeforeOpening, probe, failures }));
+  `;
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--import', packageBlocker, '--input-type=module', '-e', script, tempDir('no-drivers')], {
+    cwd: root,
+    env: { ...process.env, BLOCK_PACKAGES: DRIVERS.join(','), RESOLVED_LOG: log },
+  });
+  const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+    window: unknown;
+    resolvedBeforeOpening: string[];
+    probe: string[];
+    failures: Record<string, { name: string; code: string; command: string; message: string }>;
+  };
+  t.deepEqual(result.window, [{ role: 'user', content: [{ text: 'hi' }] }]);
+  const drivers = result.resolvedBeforeOpening.filter((s) => DRIVERS.some((d) => s === d || s.startsWith(`${d}/`)));
+  t.deepEqual(drivers, [], 'importing the root entry and using memory: asked for no driver package');
+  t.false(result.resolvedBeforeOpening.includes('drizzle-orm'), 'nor Drizzle: memory: pays for neither');
+  t.true(result.probe.includes('drizzle-orm'), 'the log does see bare imports, so the checks above can fail');
+  const expected: Record<string, string> = {
+    './app.db': 'npm install better-sqlite3',
+    'file:': 'npm install @libsql/client',
+    'libsql://': 'npm install @libsql/client',
+    'dynamodb://': 'npm install @aws-sdk/client-dynamodb @aws-sdk/lib-dynamodb',
+    'SqlChatStorage.openSqlite': 'npm install better-sqlite3',
+    'SqlChatStorage.openLibsql': 'npm install @libsql/client',
+  };
+  for (const [name, command] of Object.entries(expected)) {
+    const failure = result.failures[name]!;
+    t.like(failure, { name: 'MissingDriverError', code: 'MISSING_DRIVER', command }, name);
+    t.true(failure.message.includes(`\`${command}\``), `${name}: the message says what to run: ${failure.message}`);
+  }
+});
+
 test('the built package: subpath exports resolve and type-check; the root needs no framework', async (t) => {
   // A copy of the package as npm would install it, built into a temp dir so ./dist is left alone.
   const pkg = join(tempDir('package'), 'convostore');
@@ -76,7 +137,7 @@ test('the built package: subpath exports resolve and type-check; the root needs 
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
   await run(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')], { cwd: root });
   const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { exports: Record<string, { types: string; import: string }> };
-  for (const subpath of ['./agent-squad', './langchain']) {
+  for (const subpath of ['./agent-squad', './langchain', './memory', './sqlite', './libsql', './libsql/web', './dynamodb']) {
     t.true(existsSync(join(pkg, manifest.exports[subpath]!.import)), `${subpath} import target is built`);
     t.true(existsSync(join(pkg, manifest.exports[subpath]!.types)), `${subpath} types target is built`);
   }

@@ -16,17 +16,14 @@
 import { createClient, type Client, type InValue, type Row } from '@libsql/client';
 import { checkId, checkRole } from '../core/validate.js';
 import { ConvostoreError, UnavailableError } from '../errors.js';
+import { redact, redactError } from '../redact.js';
 import type { ContentBlock, ConversationKey } from '../types.js';
+import { parseLibsqlUrl } from '../url.js';
 import { mergeConversations, type AgentStream } from './agent-squad-merge.js';
 import { READ_PAGE, type Item } from './source.js';
 
 const COLUMNS = ['user_id', 'session_id', 'agent_id', 'message_index', 'role', 'content', 'timestamp'];
 const SESSION_PAGE = 100;
-
-/** A libSQL URL as Agent Squad takes it; a bare path means a local file. */
-export function agentSquadUrl(url: string): string {
-  return /^[a-z][a-z0-9+.-]+:/i.test(url) ? url : `file:${url}`;
-}
 
 export class AgentSquadSource {
   readonly #client: Client;
@@ -35,21 +32,28 @@ export class AgentSquadSource {
     this.#client = client;
   }
 
-  /** Opens the database read-only in spirit: only SELECTs are ever sent. */
+  /**
+   * Opens the database read-only in spirit: only SELECTs are ever sent. The URL goes through the
+   * store's parser (a bare path or sqlite:PATH is the same file through libSQL); a remote token comes
+   * from the URL's authToken parameter, else `authToken`.
+   */
   static async open(url: string, authToken: string | undefined): Promise<AgentSquadSource> {
+    const target = parseLibsqlUrl(url);
+    const token = target.transport === 'remote' ? (target.authToken ?? authToken) : undefined;
+    const shown = redact(url, [token]);
     let client: Client;
     try {
-      client = createClient({ url: agentSquadUrl(url), authToken, intMode: 'number' });
+      client = createClient({ url: target.url, authToken: token, intMode: 'number' });
     } catch (error) {
-      throw new UnavailableError(`cannot open the Agent Squad database ${url}`, error);
+      throw new UnavailableError(`cannot open the Agent Squad database ${shown}`, redactError(error, [token]));
     }
     const source = new AgentSquadSource(client);
     try {
-      await source.#checkTable(url);
+      await source.#checkTable(shown);
       return source;
     } catch (error) {
       client.close();
-      throw error;
+      throw redactError(error, [token]);
     }
   }
 

@@ -6,7 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatHelp, parseCommandLine, UsageError } from './args.js';
+import { redact } from '../redact.js';
 import { commands } from './commands/index.js';
+import { knownSecrets } from './stores.js';
 
 function version(): string {
   for (const relative of ['../../package.json', '../../../package.json']) {
@@ -57,15 +59,18 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** Every error line goes through the one redaction, whatever the error or its causes carry. */
 function fail(error: unknown, verbose: boolean): number {
+  const secrets = knownSecrets();
+  const write = (text: string) => process.stderr.write(redact(text, secrets));
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof UsageError) {
-    process.stderr.write(`convostore: ${message} (see convostore ${error.command ? `${error.command} ` : ''}--help)\n`);
+    write(`convostore: ${message} (see convostore ${error.command ? `${error.command} ` : ''}--help)\n`);
     return 2;
   }
-  process.stderr.write(`convostore: ${withCauses(message, error).split('\n')[0]}\n`);
+  write(`convostore: ${withCauses(message, error).split('\n')[0]}\n`);
   if (verbose) {
-    for (let e: unknown = error; e instanceof Error; e = e.cause) process.stderr.write(`${e === error ? '' : 'caused by: '}${e.stack ?? e.message}\n`);
+    for (let e: unknown = error; e instanceof Error; e = e.cause) write(`${e === error ? '' : 'caused by: '}${e.stack ?? e.message}\n`);
   }
   return 1;
 }

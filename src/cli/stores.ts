@@ -1,7 +1,7 @@
 import type { ChatStore } from '../core/store.js';
 import { UnavailableError, ValidationError } from '../errors.js';
 import type { OpenOptions } from '../open.js';
-import { redact } from '../redact.js';
+import { redact, redactError, secretsIn } from '../redact.js';
 import { DEFAULT_DATABASE_FILE } from '../url.js';
 
 /** `--url`/`--from`/`--to`, else CONVOSTORE_URL, else the embedded SQLite file. */
@@ -9,9 +9,20 @@ export function resolveUrl(given: string | undefined): string {
   return given ?? process.env.CONVOSTORE_URL ?? DEFAULT_DATABASE_FILE;
 }
 
-/** For messages: never print a token that came inside a URL. */
+/**
+ * Every credential this process may hold: tokens and keys from the environment, and whatever the
+ * command line or CONVOSTORE_URL carries inside a URL. What the CLI prints is redacted of them all.
+ */
+export function knownSecrets(): string[] {
+  const { TURSO_AUTH_TOKEN, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, CONVOSTORE_URL } = process.env;
+  return [TURSO_AUTH_TOKEN, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, ...[...process.argv, CONVOSTORE_URL ?? ''].flatMap(secretsIn)].filter(
+    (s): s is string => typeof s === 'string' && s !== '',
+  );
+}
+
+/** A URL as the CLI prints it: no credential. */
 export function shown(url: string): string {
-  return redact(url);
+  return redact(url, knownSecrets());
 }
 
 /**
@@ -33,6 +44,7 @@ export async function opening(url: string, store: Promise<ChatStore>): Promise<C
   try {
     return await store;
   } catch (error) {
+    redactError(error, knownSecrets());
     // A bad URL already says so; anything else gets the database's name, since a command may use two.
     if (error instanceof ValidationError || (error instanceof Error && error.message.includes(shown(url)))) throw error;
     throw new UnavailableError(`cannot open ${shown(url)}`, error);

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { ValidationError } from '../errors.js';
 import type { PageOrder } from '../types.js';
+import { fromBase64url, sha256Base64url, toBase64url } from './bytes.js';
 
 /**
  * Cursors are opaque to callers: base64url JSON with a version and a short digest of what they page
@@ -23,11 +23,11 @@ interface SessionCursor {
 }
 
 function digest(parts: readonly string[]): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 12);
+  return sha256Base64url(JSON.stringify(parts)).slice(0, 12);
 }
 
 function encode(value: object): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
+  return toBase64url(JSON.stringify(value));
 }
 
 function decode(cursor: unknown): Record<string, unknown> {
@@ -35,7 +35,7 @@ function decode(cursor: unknown): Record<string, unknown> {
     throw new ValidationError('cursor', 'must be a nextCursor string returned by this store');
   }
   try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const value: unknown = JSON.parse(fromBase64url(cursor));
     if (typeof value === 'object' && value !== null && (value as { v?: unknown }).v === VERSION) {
       return value as Record<string, unknown>;
     }

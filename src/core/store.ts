@@ -23,6 +23,7 @@ import type {
   TruncateOptions,
   UpsertOptions,
 } from '../types.js';
+import { utf8Length } from './bytes.js';
 import { attributeToAgent, collapseConsecutive, consecutiveNotice } from './agent-squad.js';
 import type { EncodedMessage, RawMessage, RawSessionMessage, StorageBackend, WriteMode } from './backend.js';
 import {
@@ -54,7 +55,6 @@ import {
   encodeMessage,
   encodeMetadata,
   readInput,
-  utf8Length,
 } from './validate.js';
 
 const POLICIES: readonly ConsecutiveRolePolicy[] = ['skip', 'keep', 'throw'];

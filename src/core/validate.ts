@@ -2,6 +2,7 @@ import { ConvostoreError, ValidationError } from '../errors.js';
 import type { ContentBlock, ConversationKey, JsonValue, MessageInput, Metadata, Role } from '../types.js';
 import type { EncodedMessage } from './backend.js';
 import type { IdGenerator } from './ids.js';
+import { utf8Length } from './bytes.js';
 
 export const MAX_ID_LENGTH = 256;
 /** Deeper content is refused rather than risking a stack overflow in JSON.stringify or a driver. */
@@ -259,19 +260,4 @@ export function compareIds(a: string, b: string): number {
     return x - y;
   }
   return a.length - b.length;
-}
-
-/** UTF-8 length of a string (a lone surrogate counts 3, as its replacement character), without Buffer. */
-export function utf8Length(text: string): number {
-  let n = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 2; // four bytes for the pair's two units
-      i++;
-    } else n += 2;
-  }
-  return n;
 }

@@ -1,4 +1,9 @@
+/**
+ * `convostore/dynamodb`: the store on one DynamoDB table, through the AWS SDK v3 (@aws-sdk/client-dynamodb
+ * and @aws-sdk/lib-dynamodb, installed by the application).
+ */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChatStore } from '../core/store.js';
 import { checkOptions, checkPositiveInt } from '../core/validate.js';
 import { ValidationError } from '../errors.js';
@@ -15,8 +20,13 @@ export { dynamoDbTableDefinition, createDynamoDbTable, type CreateTableOptions }
 export const DYNAMODB_MAX_MESSAGE_BYTES = 400_000;
 
 export interface DynamoDbOptions extends StoreOptions {
-  /** A client you configured; it is not destroyed by close(). Otherwise one is made from the fields below. */
-  client?: DynamoDBClient;
+  /**
+   * A client you configured (a DynamoDBClient or a DynamoDBDocumentClient); it is not destroyed by
+   * close() unless `closeDriver: true`. Otherwise one is made from the fields below.
+   */
+  client?: DynamoDBClient | DynamoDBDocumentClient;
+  /** For a `client` you gave: destroy it when the store closes. Default false: it stays yours. */
+  closeDriver?: boolean;
   region?: string;
   /** e.g. http://127.0.0.1:8000 for DynamoDB Local. */
   endpoint?: string;
@@ -39,20 +49,33 @@ export class DynamoDbChatStorage extends ChatStore {
 
   constructor(tableName: string, options: DynamoDbOptions = {}) {
     const opts = checkOptions<DynamoDbOptions>('options', options);
-    const { client, region, endpoint, credentials, maxMessageBytes, ...storeOptions } = opts;
+    const { client, closeDriver, region, endpoint, credentials, maxMessageBytes, ...storeOptions } = opts;
     if (typeof tableName !== 'string' || !/^[A-Za-z0-9_.-]{3,255}$/.test(tableName)) {
       throw new ValidationError('tableName', 'must be a DynamoDB table name: 3 to 255 of A-Z a-z 0-9 _ - .');
     }
-    const ddb = client ?? new DynamoDBClient({ region, endpoint, credentials });
+    const maxBytes = checkPositiveInt('options.maxMessageBytes', maxMessageBytes, DYNAMODB_MAX_MESSAGE_BYTES, DYNAMODB_MAX_MESSAGE_BYTES);
+    if (client !== undefined && typeof (client as { send?: unknown }).send !== 'function') {
+      throw new ValidationError('options.client', 'must be a DynamoDBClient or a DynamoDBDocumentClient');
+    }
+    // A DynamoDBDocumentClient is a DynamoDBClient's config and middleware under another class: it
+    // sends plain commands too, which is all the backend asks of `client`.
+    const ddb = (client as DynamoDBClient | undefined) ?? new DynamoDBClient({ region, endpoint, credentials });
     const ttlMs = storeOptions.retention?.ttlMs;
     const backend = new DynamoDbBackend({
-        client: ddb,
-        tableName,
-        maxMessageBytes: checkPositiveInt('options.maxMessageBytes', maxMessageBytes, DYNAMODB_MAX_MESSAGE_BYTES, DYNAMODB_MAX_MESSAGE_BYTES),
-        ttlMs: typeof ttlMs === 'number' ? ttlMs : undefined,
-        ownsClient: client === undefined,
-      });
-    super(backend, storeOptions);
+      client: ddb,
+      tableName,
+      maxMessageBytes: maxBytes,
+      ttlMs: typeof ttlMs === 'number' ? ttlMs : undefined,
+      ownsClient: client === undefined || closeDriver === true,
+    });
+    try {
+      super(backend, storeOptions);
+    } catch (error) {
+      // The store's own options are checked by ChatStore, after the client exists: one made here
+      // and abandoned by a failed check would keep its sockets and timers.
+      if (client === undefined) ddb.destroy();
+      throw error;
+    }
     this.#backend = backend;
     this.tableName = tableName;
     this.client = ddb;

@@ -1,7 +1,8 @@
 import { repeats } from '../core/agent-squad.js';
 import type { EncodedMessage, MessageChange, RawMessage, SessionChange, WriteRequest, WriteResult } from '../core/backend.js';
 import { conflictMessage } from '../core/conflicts.js';
-import { MAX_SESSION_METADATA_BYTES, utf8Length } from '../core/validate.js';
+import { MAX_SESSION_METADATA_BYTES } from '../core/validate.js';
+import { utf8Length } from '../core/bytes.js';
 import { ConflictError, ConsecutiveRoleError, TooLargeError, ValidationError } from '../errors.js';
 import {
   mergedMetadata,

@@ -1,5 +1,6 @@
 import { repeats } from '../core/agent-squad.js';
-import { compareIds, utf8Length } from '../core/validate.js';
+import { compareIds } from '../core/validate.js';
+import { utf8Length } from '../core/bytes.js';
 import { mergeSessionMetadata } from '../core/session-metadata.js';
 import { ConflictError, ConsecutiveRoleError, NotFoundError, TooLargeError } from '../errors.js';
 import type { ConversationKey, DeleteResult, Metadata, SessionSummary } from '../types.js';

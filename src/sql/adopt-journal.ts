@@ -7,6 +7,7 @@
 import { createClient } from '@libsql/client';
 import { LibsqlDriver } from './libsql-driver.js';
 import { adoptLegacyJournal } from './migrations.js';
+import { redactError } from '../redact.js';
 
 const target = process.argv[2];
 if (!target) throw new Error('usage: adopt-journal.ts FILE_OR_URL');
@@ -14,8 +15,12 @@ const url = /^[a-z][a-z0-9+.-]+:/i.test(target) ? target : `file:${target}`;
 const client = createClient({ url, authToken: process.env.TURSO_AUTH_TOKEN || undefined, intMode: 'number' });
 try {
   if (await adoptLegacyJournal(new LibsqlDriver(client))) {
-    console.log("convostore: moved 0.1's migration record to __convostore_migrations");
+    console.log("convostore: adopted a convostore 0.1 database (tables and migration record) before migrating");
   }
+} catch (error) {
+  // Printed by drizzle-kit's process: never the URL's credentials.
+  console.error(`convostore: could not check the database for 0.1 tables: ${String((redactError(error, [process.env.TURSO_AUTH_TOKEN ?? '']) as Error).message ?? error)}`);
+  process.exitCode = 1;
 } finally {
   client.close();
 }

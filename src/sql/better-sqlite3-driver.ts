@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { bind, type SqlDriver, type Statement, type StatementResult, type Row } from './driver.js';
 
 /** better-sqlite3 is synchronous: its transactions must not await, so a batch runs in one tick. */
@@ -7,9 +7,12 @@ export class BetterSqlite3Driver implements SqlDriver {
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Database.Statement>();
   readonly #transaction: (statements: Statement[]) => StatementResult[];
+  readonly #closesDatabase: boolean;
 
-  constructor(db: Database.Database) {
+  /** `closesDatabase: false` for a database the application gave and keeps: close() leaves it open. */
+  constructor(db: Database.Database, closesDatabase = true) {
     this.#db = db;
+    this.#closesDatabase = closesDatabase;
     // IMMEDIATE takes the write lock up front, so a second process waits out the busy timeout
     // instead of failing when a read lock cannot be upgraded.
     this.#transaction = db.transaction((statements: Statement[]) => statements.map((s) => this.#exec(s))).immediate;
@@ -29,7 +32,7 @@ export class BetterSqlite3Driver implements SqlDriver {
   }
 
   async close(): Promise<void> {
-    if (this.#db.open) this.#db.close();
+    if (this.#closesDatabase && this.#db.open) this.#db.close();
   }
 
   #exec(statement: Statement): StatementResult {

@@ -49,13 +49,18 @@ export class LibsqlDriver implements SqlDriver {
   readonly #client: Client;
   readonly #retry: RetryPolicy | undefined;
   readonly #localFile: LocalFileOptions | undefined;
+  readonly #closesClient: boolean;
   #queue: Promise<unknown> = Promise.resolve();
 
-  /** `retry` only for a remote database; a local file has no transport to fail, but has locks. */
-  constructor(client: Client, retry?: RetryPolicy, localFile?: LocalFileOptions) {
+  /**
+   * `retry` only for a remote database; a local file has no transport to fail, but has locks.
+   * `closesClient: false` for a client the application gave and keeps: close() leaves it open.
+   */
+  constructor(client: Client, retry?: RetryPolicy, localFile?: LocalFileOptions, closesClient = true) {
     this.#client = client;
     this.#retry = retry;
     this.#localFile = localFile;
+    this.#closesClient = closesClient;
   }
 
   get client(): Client {
@@ -102,7 +107,7 @@ export class LibsqlDriver implements SqlDriver {
 
   async close(): Promise<void> {
     await this.#queue.catch(() => undefined);
-    this.#client.close();
+    if (this.#closesClient) this.#client.close();
   }
 
   /** On a local file: one call at a time, and a busy database is retried on fresh connections. */

@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { NotMigratedError } from '../errors.js';
 import { sql } from 'drizzle-orm';
 import { compile, type SqlDriver, type Statement } from './driver.js';
+import { MIGRATIONS_TABLE } from './schema-version.js';
+
+export { MIGRATIONS_TABLE };
 
 /** The checked-in drizzle-kit migrations, found from src/ (tsx) or dist/src/ (built). */
 export const migrationsFolder: string = (() => {
@@ -13,12 +15,6 @@ export const migrationsFolder: string = (() => {
   throw new Error('convostore: the migrations folder is missing from this installation');
 })();
 
-/**
- * convostore's own migration journal. drizzle's default, `__drizzle_migrations`, is where an
- * application's own drizzle migrations go; drizzle's migrator applies whatever is newer than the
- * journal's newest row, so two sets of migrations sharing one journal would hide each other.
- */
-export const MIGRATIONS_TABLE = '__convostore_migrations';
 /** Where convostore 0.1 recorded its migrations (drizzle's default). */
 export const LEGACY_MIGRATIONS_TABLE = '__drizzle_migrations';
 
@@ -48,23 +44,6 @@ function initMigrationTime(): number {
 const journalTable = sql.identifier(MIGRATIONS_TABLE);
 const legacyTable = sql.identifier(LEGACY_MIGRATIONS_TABLE);
 const statement = (query: ReturnType<typeof sql>): Statement => ({ query: compile(query), values: {} });
-
-/** True when the database has every bundled migration applied. */
-export async function isMigrated(driver: SqlDriver): Promise<boolean> {
-  try {
-    const { rows } = await driver.run(statement(sql`SELECT max(created_at) AS latest FROM ${journalTable}`));
-    return Number(rows[0]?.latest ?? 0) >= latestMigrationTime();
-  } catch (error) {
-    if (/no such table/i.test(String(error))) return false;
-    throw error;
-  }
-}
-
-export async function assertMigrated(driver: SqlDriver, url: string): Promise<void> {
-  if (!(await isMigrated(driver))) {
-    throw new NotMigratedError(`the database at ${url} does not have convostore's latest schema`);
-  }
-}
 
 /**
  * convostore 0.1's tables and their indexes (migrations/0000_init.sql as 0.1 shipped it), under the

@@ -1,5 +1,5 @@
 import { conflictMessage } from '../core/conflicts.js';
-import { utf8Length } from '../core/validate.js';
+import { utf8Length } from '../core/bytes.js';
 import { mergeSessionMetadata } from '../core/session-metadata.js';
 import { ConflictError, ConsecutiveRoleError, NotFoundError, TooLargeError } from '../errors.js';
 import type { ConversationKey, DeleteResult, Metadata, SessionSummary } from '../types.js';

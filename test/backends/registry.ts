@@ -14,7 +14,8 @@
  */
 import test from 'ava';
 import Database from 'better-sqlite3';
-import { DynamoDbChatStorage, InMemoryChatStorage, SqlChatStorage, openStorage, type ChatStore, type StoreOptions } from '../../src/index.js';
+import { InMemoryChatStorage, SqlChatStorage, openStorage, type ChatStore, type StoreOptions } from '../../src/index.js';
+import { DynamoDbChatStorage } from '../../src/dynamodb/index.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../helpers/dynamodb-local.js';
 import { countItems, dropTable, freshTable, localOptions } from '../helpers/dynamodb.js';
 import { copyDatabase, drizzleKitMigrate, startStandIn } from '../helpers/hrana.js';

@@ -6,7 +6,7 @@
  * start together.
  */
 import { once } from 'node:events';
-import { DynamoDbChatStorage } from '../../src/index.js';
+import { DynamoDbChatStorage } from '../../src/dynamodb/index.js';
 
 const [endpoint, table, writer, count] = process.argv.slice(2) as [string, string, string, string];
 const store = new DynamoDbChatStorage(table, {

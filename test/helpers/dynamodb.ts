@@ -1,5 +1,5 @@
 import { DeleteTableCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDynamoDbTable } from '../../src/index.js';
+import { createDynamoDbTable } from '../../src/dynamodb/index.js';
 import type { DynamoDbLocal } from './dynamodb-local.js';
 
 let tables = 0;

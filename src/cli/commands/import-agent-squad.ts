@@ -1,4 +1,5 @@
 import { stringOption, UsageError } from '../args.js';
+import { importBackend } from '../../drivers.js';
 import type { Command } from '../command.js';
 import { options } from '../options.js';
 import { Progress } from '../progress.js';
@@ -30,7 +31,7 @@ export const importAgentSquad: Command = {
     if (from === undefined) throw new UsageError('missing --from URL (the Agent Squad database)', 'import-agent-squad');
     const to = resolveUrl(stringOption(values, 'to'));
     const user = stringOption(values, 'user');
-    const { AgentSquadSource } = await import('../agent-squad-source.js');
+    const { AgentSquadSource } = await importBackend('libsql', () => import('../agent-squad-source.js'));
     const source = await AgentSquadSource.open(from, process.env.TURSO_AUTH_TOKEN);
     try {
       return await using([openStore(to)], async (dest) => {

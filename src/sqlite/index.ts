@@ -1,0 +1,87 @@
+/**
+ * `convostore/sqlite`: a local SQLite file through better-sqlite3, migrated on open, in WAL mode with
+ * a busy timeout — or a better-sqlite3 `Database` you opened.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import * as schema from '../../drizzle/schema.js';
+import { checkOptions, checkPositiveInt } from '../core/validate.js';
+import { UnavailableError, ValidationError } from '../errors.js';
+import { BetterSqlite3Driver } from '../sql/better-sqlite3-driver.js';
+import { busyBackoffMs, isBusy } from '../sql/driver.js';
+import { SqlChatStorage } from '../sql/index.js';
+import { migrateOnce } from '../sql/migrate-on-open.js';
+import { migratorConfig } from '../sql/migrations.js';
+import { SqlBackend } from '../sql/sql-backend.js';
+import { DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_MAX_MESSAGE_BYTES, type SqlOptions } from '../sql/sql-store.js';
+
+export { SqlChatStorage, SqlStore, type SqlDatabase, type ConvostoreSchema, type SqlOptions } from '../sql/index.js';
+
+export type SqliteOptions = SqlOptions;
+
+/**
+ * Opens a SQLite file (created with its folder when missing; `:memory:` for a private database), or
+ * wraps a better-sqlite3 `Database` you opened: convostore then turns on foreign keys (its deletes
+ * cascade), leaves the journal mode and busy timeout to you, and does not close it when the store
+ * closes unless `closeDriver: true`.
+ */
+export async function openSqlite(database: string | Database.Database, options: SqliteOptions = {}): Promise<SqlChatStorage> {
+  const { maxMessageBytes, busyTimeoutMs, closeDriver, ...storeOptions } = checkOptions<SqliteOptions>('options', options);
+  const timeout = checkPositiveInt('options.busyTimeoutMs', busyTimeoutMs, DEFAULT_BUSY_TIMEOUT_MS, 2 ** 31 - 1);
+  const maxBytes = checkPositiveInt('options.maxMessageBytes', maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, Number.MAX_SAFE_INTEGER);
+  const given = typeof database !== 'string';
+  if (given && !(database instanceof Database)) {
+    throw new ValidationError('database', 'must be a file path or a better-sqlite3 Database');
+  }
+  const db = given ? database : openFile(database, timeout);
+  const driver = new BetterSqlite3Driver(db, !given || closeDriver === true);
+  try {
+    db.pragma('foreign_keys = ON');
+    const orm = drizzle({ client: db, schema });
+    await migrateOnce(driver, async () => {
+      // Loaded only when a migration is due: opening a migrated file does not pay for the migrator.
+      const { migrate } = await import('drizzle-orm/better-sqlite3/migrator');
+      migrate(orm, migratorConfig);
+    });
+    return new SqlChatStorage(new SqlBackend(driver, maxBytes), orm, storeOptions);
+  } catch (error) {
+    await driver.close();
+    throw error;
+  }
+}
+
+function openFile(path: string, timeout: number): Database.Database {
+  let database: Database.Database | undefined;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    database = new Database(path, { timeout });
+    const db = database;
+    // Switching a new file to WAL needs an exclusive lock; when two processes open it at once,
+    // SQLite refuses one with SQLITE_BUSY at once instead of calling the busy handler (both hold a
+    // shared lock, so waiting could deadlock). Retrying within the busy timeout is safe.
+    retryWhileBusy(Date.now() + timeout, () => db.pragma('journal_mode = WAL'));
+    // NORMAL in WAL mode is durable against application crashes; a power cut may lose the last
+    // commits but never corrupts the file.
+    database.pragma('synchronous = NORMAL');
+    return database;
+  } catch (error) {
+    database?.close();
+    throw new UnavailableError(`cannot open the SQLite file ${path}`, error);
+  }
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+function retryWhileBusy<T>(deadline: number, operation: () => T): T {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return operation();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+      // Synchronous, like better-sqlite3 itself.
+      Atomics.wait(sleeper, 0, 0, busyBackoffMs(attempt));
+    }
+  }
+}
