@@ -89,7 +89,7 @@ async function openBackend(target: StorageTarget, options: OpenOptions): Promise
     case 'dynamodb': {
       const { DynamoDbChatStorage } = await importBackend('dynamodb', () => import('./dynamodb/index.js'));
       const { region, endpoint, tableName } = target;
-      return DynamoDbChatStorage.open(tableName, { ...store, region, endpoint, ...defined({ client, credentials, createTable }), ...dynamodb });
+      return DynamoDbChatStorage.open(tableName, { ...store, region, endpoint, ...defined({ client, credentials, createTable, migrate }), ...dynamodb });
     }
   }
 }

@@ -39,6 +39,11 @@ export interface DynamoDbOptions extends StoreOptions {
 export interface DynamoDbOpenOptions extends DynamoDbOptions {
   /** Create the table (and enable TTL) when it does not exist; default false: a missing table is an error. */
   createTable?: boolean;
+  /**
+   * Give every message written by convostore 0.1 its id item now (backfillMessageIds), rather than
+   * the first time a v2 operation needs it; resumable. `convostore migrate` does this. Default false.
+   */
+  migrate?: boolean;
 }
 
 /** The store on one DynamoDB table; see docs/dynamodb.md for the table design. */
@@ -92,11 +97,12 @@ export class DynamoDbChatStorage extends ChatStore {
 
   /** Opens the store after checking (or, with `createTable`, creating) the table. */
   static async open(tableName: string, options: DynamoDbOpenOptions = {}): Promise<DynamoDbChatStorage> {
-    const { createTable, ...rest } = checkOptions<DynamoDbOpenOptions>('options', options);
+    const { createTable, migrate, ...rest } = checkOptions<DynamoDbOpenOptions>('options', options);
     const store = new DynamoDbChatStorage(tableName, rest);
     try {
       if (createTable) await createDynamoDbTable(store.client, tableName);
       else await assertTable(store.client, tableName);
+      if (migrate === true) await store.backfillMessageIds();
     } catch (error) {
       await store.close();
       throw error;

@@ -17,14 +17,18 @@ export const migrate: Command = {
     'migrate` with convostore\'s config and `convostore migrate` can be used on the same database, in\n' +
     'any order; a database of convostore 0.1 is upgraded in place. Local files are also migrated\n' +
     'whenever convostore opens them. For dynamodb:// the table is created (with TTL enabled) when it\n' +
-    'does not exist; memory: needs nothing.',
+    'does not exist, and messages written by convostore 0.1 get their id items (resumable; otherwise\n' +
+    'each session gets them the first time a v2 operation needs them); memory: needs nothing.',
   options: { url: options.url },
   positionals: { min: 0, max: 0, names: '' },
   async run({ values }) {
     const url = resolveUrl(stringOption(values, 'url'));
     return using([opening(url, open(url, { migrate: true, createTable: true, logger: null }))], async (store) => {
       if (!SQL_BACKENDS.has(store.backend)) {
-        const note = store.backend === 'dynamodb' ? 'its table exists (created now if it was missing)' : 'nothing to migrate';
+        const note =
+          store.backend === 'dynamodb'
+            ? 'its table exists (created now if it was missing); every message has its id item'
+            : 'nothing to migrate';
         process.stdout.write(`${shown(url)}: ready (${store.backend}: ${note})\n`);
         return 0;
       }
