@@ -131,6 +131,21 @@ test('backfillMessageIds fills in the id items of every old session, resumably',
   await store.close();
 });
 
+test('openStorage(dynamodb://…, { migrate: true }), as `convostore migrate` opens it, fills in the id items of old sessions', async (t) => {
+  const table = await freshTable(local, 'v1m');
+  await writeV1Session(table, 'u1', 's1', [...V1_DIALOGUE]);
+  const before = await countItems(local.client, table);
+  const { openStorage } = await import('../src/index.js');
+  const url = `dynamodb://${table}?region=${local.region}&endpoint=${encodeURIComponent(local.endpoint)}`;
+  const store = await openStorage(url, { migrate: true, logger: null, dynamodb: { credentials: local.credentials } });
+  t.is(await countItems(local.client, table), before + V1_DIALOGUE.length, 'one id item per old message, written on open');
+  t.is(text((await store.getMessage('u1', 's1', legacyId(1)))!), 'a1');
+  await store.close();
+  const again = await openStorage(url, { migrate: true, logger: null, dynamodb: { credentials: local.credentials } });
+  t.is(await countItems(local.client, table), before + V1_DIALOGUE.length, 'a second migrate writes nothing');
+  await again.close();
+});
+
 test('deletes and truncations larger than one transaction: counts exact, a prefix stays, the conversation goes on', async (t) => {
   const table = await freshTable(local);
   const store = new DynamoDbChatStorage(table, { ...localOptions(local), logger: null, consecutiveRoles: 'keep' });
