@@ -51,11 +51,17 @@ export async function opening(url: string, store: Promise<ChatStore>): Promise<C
   }
 }
 
-/** Runs `body` with the stores open and closes them whatever happens. */
+/**
+ * Runs `body` with the stores open and closes them whatever happens. The stores open concurrently;
+ * every opening is awaited before anything is thrown, so a second one that fails while the first is
+ * still opening is never an unhandled rejection, and one that did open is closed.
+ */
 export async function using<T>(stores: Array<Promise<ChatStore>>, body: (...opened: ChatStore[]) => Promise<T>): Promise<T> {
-  const opened: ChatStore[] = [];
+  const settled = await Promise.allSettled(stores);
+  const opened = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   try {
-    for (const store of stores) opened.push(await store);
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
     return await body(...opened);
   } finally {
     await Promise.allSettled(opened.map((s) => s.close()));
