@@ -3,6 +3,7 @@
  * that check what was really written (the framework suites). Plain SQL on a SQLite file, a Scan of
  * a DynamoDB table.
  */
+import { MESSAGE_SK_PREFIX } from '../../src/dynamodb/keys.js';
 import Database from 'better-sqlite3';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { getTableName } from 'drizzle-orm';
@@ -57,7 +58,8 @@ export async function scanMessages(local: DynamoDbLocal, table: string): Promise
     const page = await client.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
     for (const item of page.Items ?? []) {
       const pk = item.PK as string;
-      if (!pk.startsWith('S')) continue;
+      // A session's partition holds its message items (SK `m…`) and, since v2, their id items (`i…`).
+      if (!pk.startsWith('S') || !(item.SK as string).startsWith(MESSAGE_SK_PREFIX)) continue;
       const [userId, rest] = decodeId(pk.slice(1));
       const [sessionId] = decodeId(rest);
       rows.push({ userId, sessionId, agentId: item.a as string, seq: item.q as number, role: item.r as string, content: JSON.parse(item.c as string) });
