@@ -7,7 +7,7 @@ import type { LibSQLDatabase } from 'drizzle-orm/libsql';
 import { checkOptions, checkPositiveInt } from '../core/validate.js';
 import { ConvostoreError, UnavailableError, ValidationError } from '../errors.js';
 import { redactError } from '../redact.js';
-import { enableWal } from '../sql/queries.js';
+import { enableWal } from '../sql/statements.js';
 import { DEFAULT_RETRY, LibsqlDriver } from '../sql/libsql-driver.js';
 import { assertLatestSchema } from '../sql/schema-version.js';
 import { SqlBackend } from '../sql/sql-backend.js';
@@ -90,7 +90,8 @@ export interface LibsqlRuntime<S> {
   drizzle(client: Client): LibSQLDatabase<ConvostoreSchema>;
   /** Applies the bundled migrations; absent where there is no file system to read them from. */
   migrate?: (driver: LibsqlDriver, db: LibSQLDatabase<ConvostoreSchema>) => Promise<void>;
-  store(backend: SqlBackend, db: LibSQLDatabase<ConvostoreSchema>, options: StoreOptions): S;
+  /** `db` creates the Drizzle database on first call (first access to `store.db`, or a migration). */
+  store(backend: SqlBackend, db: () => LibSQLDatabase<ConvostoreSchema>, options: StoreOptions): S;
 }
 
 /** The transport of a client someone else created. */
@@ -109,7 +110,8 @@ export async function connectLibsql<S>(connection: LibsqlConnection, options: Ch
     file ? { busyTimeoutMs: options.busyTimeoutMs, onReconnect: configureLocalConnection } : undefined,
     ownsClient,
   );
-  const db = runtime.drizzle(client);
+  let orm: LibSQLDatabase<ConvostoreSchema> | undefined;
+  const db = () => (orm ??= runtime.drizzle(client));
   try {
     if (file) {
       await configureLocalConnection(client);
@@ -121,7 +123,7 @@ export async function connectLibsql<S>(connection: LibsqlConnection, options: Ch
     if (migrate && !runtime.migrate) {
       throw new ValidationError('options.migrate', `${shown}: migrations are applied from Node (\`convostore migrate\`), not from this runtime`);
     }
-    if (migrate) await runtime.migrate!(driver, db);
+    if (migrate) await runtime.migrate!(driver, db());
     else await assertLatestSchema(driver, shown);
     return runtime.store(new SqlBackend(driver, options.maxMessageBytes), db, options.store);
   } catch (error) {

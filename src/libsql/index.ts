@@ -3,10 +3,9 @@
  * libSQL / Turso. Local databases are migrated on open; a remote one must already be.
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { createClient, type Client } from '@libsql/client';
-import { drizzle } from 'drizzle-orm/libsql';
-import * as schema from '../../drizzle/schema.js';
 import { UnavailableError, ValidationError } from '../errors.js';
 import { redact, redactError } from '../redact.js';
 import { SqlChatStorage } from '../sql/index.js';
@@ -18,6 +17,8 @@ import { checkLibsqlOptions, clientConfig, connectLibsql, transportOf, type Libs
 export { SqlChatStorage, SqlStore, type SqlDatabase, type ConvostoreSchema } from '../sql/index.js';
 export type { LibsqlOptions } from './connect.js';
 
+const require = createRequire(import.meta.url);
+
 /**
  * Opens a libSQL database: a URL (`file:…`, `:memory:`, `libsql://…`, `https://…`, `wss://…`), its
  * parsed target, or a @libsql/client `Client` you created (it stays open when the store closes,
@@ -27,7 +28,8 @@ export type { LibsqlOptions } from './connect.js';
 export async function openLibsql(database: string | LibsqlTarget | Client, options: LibsqlOptions = {}): Promise<SqlChatStorage> {
   const checked = checkLibsqlOptions(options);
   const runtime: LibsqlRuntime<SqlChatStorage> = {
-    drizzle: (client) => drizzle({ client, schema }),
+    // Drizzle loads only when a migration is due or on first access to `store.db` (see connect.ts).
+    drizzle: (client) => (require('./orm.js') as typeof import('./orm.js')).libsqlOrm(client),
     migrate: (driver, db) =>
       migrateOnce(driver, async () => {
         // Loaded only when a migration is due: opening a migrated file does not pay for the migrator.

@@ -3,12 +3,14 @@
  * a driver only knows how to run one of them, or several atomically: better-sqlite3 in a synchronous
  * BEGIN IMMEDIATE transaction, @libsql/client as one `batch` (one round trip to a remote database).
  */
-import { fillPlaceholders, type SQL } from 'drizzle-orm';
-import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 
+/** A bound parameter: a placeholder filled per call from the statement's values, or a literal. */
+export type Param = { readonly name: string } | number | string | null;
+
+/** A statement's SQL text and its parameters, in order: plain data, no Drizzle at run time. */
 export interface CompiledQuery {
   readonly sql: string;
-  readonly params: readonly unknown[];
+  readonly params: readonly Param[];
 }
 
 export interface Statement {
@@ -43,14 +45,6 @@ export interface SqlDriver {
   close(): Promise<void>;
 }
 
-const dialect = new SQLiteSyncDialect();
-
-/** Compiles a Drizzle `sql` template once; its `sql.placeholder`s are filled per call by `bind`. */
-export function compile(query: SQL): CompiledQuery {
-  const { sql, params } = dialect.sqlToQuery(query);
-  return { sql, params };
-}
-
 /** SQLITE_BUSY and its extended codes, as both drivers report them in `code`. */
 export function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -62,6 +56,12 @@ export function busyBackoffMs(attempt: number): number {
   return Math.random() * Math.min(100, 5 * 2 ** attempt);
 }
 
+/** The statement's arguments: each placeholder takes its value, a literal stays (as drizzle's fillPlaceholders). */
 export function bind(statement: Statement): unknown[] {
-  return fillPlaceholders(statement.query.params as unknown[], statement.values);
+  const { values } = statement;
+  return statement.query.params.map((param) => {
+    if (param === null || typeof param !== 'object') return param;
+    if (!(param.name in values)) throw new Error(`No value for placeholder "${param.name}" was provided`);
+    return values[param.name];
+  });
 }

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { sql } from 'drizzle-orm';
-import { compile, type SqlDriver, type Statement } from './driver.js';
+import type { Param, SqlDriver, Statement } from './driver.js';
 import { MIGRATIONS_TABLE } from './schema-version.js';
 
 export { MIGRATIONS_TABLE };
@@ -41,9 +40,12 @@ function initMigrationTime(): number {
   return journal().entries.find((e) => e.tag === '0000_init')!.when;
 }
 
-const journalTable = sql.identifier(MIGRATIONS_TABLE);
-const legacyTable = sql.identifier(LEGACY_MIGRATIONS_TABLE);
-const statement = (query: ReturnType<typeof sql>): Statement => ({ query: compile(query), values: {} });
+/** A quoted identifier, as Drizzle's SQLite dialect writes one (the names here are convostore's own). */
+const id = (name: string) => `"${name}"`;
+const journalTable = id(MIGRATIONS_TABLE);
+const legacyTable = id(LEGACY_MIGRATIONS_TABLE);
+/** Plain SQL with literal parameters: these run on open (migrate-on-open), where Drizzle is not loaded. */
+const statement = (sql: string, ...params: Param[]): Statement => ({ query: { sql, params }, values: {} });
 
 /**
  * convostore 0.1's tables and their indexes (migrations/0000_init.sql as 0.1 shipped it), under the
@@ -73,18 +75,13 @@ const PREFIX = 'convostore_';
 
 /** Renames a 0.1 table to convostore's name, and its indexes with it (SQLite cannot rename an index). */
 function renameLegacyTable({ table, indexes }: (typeof LEGACY_TABLES)[number]): Statement[] {
-  const renamed = sql.identifier(PREFIX + table);
+  const renamed = id(PREFIX + table);
   return [
     // Renaming a parent rewrites the foreign keys of its children (SQLite >= 3.26): no rebuild, no cascade.
-    statement(sql`ALTER TABLE ${sql.identifier(table)} RENAME TO ${renamed}`),
+    statement(`ALTER TABLE ${id(table)} RENAME TO ${renamed}`),
     ...indexes.flatMap(({ name, unique, columns }) => [
-      statement(sql`DROP INDEX ${sql.identifier(name)}`),
-      statement(
-        sql`CREATE ${sql.raw(unique ? 'UNIQUE INDEX' : 'INDEX')} ${sql.identifier(PREFIX + name)} ON ${renamed} (${sql.join(
-          columns.map((c) => sql.identifier(c)),
-          sql`, `,
-        )})`,
-      ),
+      statement(`DROP INDEX ${id(name)}`),
+      statement(`CREATE ${unique ? 'UNIQUE INDEX' : 'INDEX'} ${id(PREFIX + name)} ON ${renamed} (${columns.map(id).join(', ')})`),
     ]),
   ];
 }
@@ -101,23 +98,23 @@ function renameLegacyTable({ table, indexes }: (typeof LEGACY_TABLES)[number]): 
  */
 export async function adoptLegacyJournal(driver: SqlDriver): Promise<boolean> {
   const tables = await driver.run(
-    statement(sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (${MIGRATIONS_TABLE}, ${LEGACY_MIGRATIONS_TABLE})`),
+    statement(`SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)`, MIGRATIONS_TABLE, LEGACY_MIGRATIONS_TABLE),
   );
   const names = new Set(tables.rows.map((r) => r.name));
   if (!names.has(LEGACY_MIGRATIONS_TABLE)) return false;
   if (names.has(MIGRATIONS_TABLE)) {
-    const { rows } = await driver.run(statement(sql`SELECT count(*) AS n FROM ${journalTable}`));
+    const { rows } = await driver.run(statement(`SELECT count(*) AS n FROM ${journalTable}`));
     if (Number(rows[0]?.n) > 0) return false;
   }
   const when = initMigrationTime();
-  const legacy = await driver.run(statement(sql`SELECT count(*) AS n FROM ${legacyTable} WHERE created_at = ${when}`));
+  const legacy = await driver.run(statement(`SELECT count(*) AS n FROM ${legacyTable} WHERE created_at = ?`, when));
   if (Number(legacy.rows[0]?.n) === 0) return false;
   await driver.batch([
     ...LEGACY_TABLES.flatMap(renameLegacyTable),
     // The table drizzle's SQLite migrator creates, so that its CREATE TABLE IF NOT EXISTS is a no-op.
-    statement(sql`CREATE TABLE IF NOT EXISTS ${journalTable} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`),
-    statement(sql`INSERT INTO ${journalTable} (hash, created_at) SELECT hash, created_at FROM ${legacyTable} WHERE created_at = ${when}`),
-    statement(sql`DELETE FROM ${legacyTable} WHERE created_at = ${when}`),
+    statement(`CREATE TABLE IF NOT EXISTS ${journalTable} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`),
+    statement(`INSERT INTO ${journalTable} (hash, created_at) SELECT hash, created_at FROM ${legacyTable} WHERE created_at = ?`, when),
+    statement(`DELETE FROM ${legacyTable} WHERE created_at = ?`, when),
   ]);
   return true;
 }

@@ -7,21 +7,16 @@
  * array and read with json_each, so a statement's text does not depend on a list's length.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import { compile, type CompiledQuery } from './driver.js';
+import { compile } from './compile.js';
+import type { CompiledQuery } from './driver.js';
+import { NO_SEQ_BOUND } from './limits.js';
 import { agents, messages, refusals, sessions, users } from '../../drizzle/schema.js';
 import type { ConsecutiveRolePolicy } from '../types.js';
 import type { WriteMode } from '../core/backend.js';
 
 const p = (name: string) => sql.placeholder(name);
 
-/** Rows per multi-row INSERT: 6 parameters each keeps a statement far below SQLite's variable limit. */
-export const INSERT_CHUNK = 500;
-
-/** No bound at all, for the optional `created_at >= cutoff` and seq/position bounds. */
-export const NO_CUTOFF = -Number.MAX_SAFE_INTEGER;
-export const NO_SEQ_BOUND = Number.MAX_SAFE_INTEGER;
-/** Sorts after every real (lastActivityAt, sessionId) pair. */
-export const FIRST_SESSION_PAGE = { lastActivityAt: Number.MAX_SAFE_INTEGER, sessionId: '' };
+export { INSERT_CHUNK, NO_CUTOFF, NO_SEQ_BOUND, FIRST_SESSION_PAGE } from './limits.js';
 
 const userPk = sql`(SELECT pk FROM ${users} WHERE id = ${p('userId')})`;
 const sessionPk = sql`(SELECT pk FROM ${sessions} WHERE user_pk = ${userPk} AND id = ${p('sessionId')})`;

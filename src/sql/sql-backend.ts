@@ -18,7 +18,7 @@ import type {
   WriteResult,
 } from '../core/backend.js';
 import type { Row, SqlDriver, Statement, StatementResult } from './driver.js';
-import * as q from './queries.js';
+import * as q from './statements.js';
 import { refusalOf } from './refusals.js';
 
 /** Rounds of updateSession's read-merge-write before giving up on a session many writers hammer. */

@@ -31,10 +31,17 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
  * `convostore/libsql/web` returns this class itself, so that no Node opener is bundled.
  */
 export class SqlStore extends ChatStore {
-  readonly db: SqlDatabase;
+  #db: SqlDatabase | (() => SqlDatabase);
 
-  constructor(backend: SqlBackend, db: SqlDatabase, options: StoreOptions) {
+  /** `db`: the Drizzle database, or a function that creates it on first access to `store.db`. */
+  constructor(backend: SqlBackend, db: SqlDatabase | (() => SqlDatabase), options: StoreOptions) {
     super(backend, options);
-    this.db = db;
+    this.#db = db;
+  }
+
+  /** The Drizzle database on the store's connection, created on first access (Drizzle loads then). */
+  get db(): SqlDatabase {
+    if (typeof this.#db === 'function') this.#db = this.#db();
+    return this.#db;
   }
 }

@@ -3,10 +3,9 @@
  * a busy timeout — or a better-sqlite3 `Database` you opened.
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { drizzle } from 'drizzle-orm/better-sqlite3';
-import * as schema from '../../drizzle/schema.js';
 import { checkOptions, checkPositiveInt } from '../core/validate.js';
 import { UnavailableError, ValidationError } from '../errors.js';
 import { BetterSqlite3Driver } from '../sql/better-sqlite3-driver.js';
@@ -20,6 +19,8 @@ import { DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_MAX_MESSAGE_BYTES, type SqlOptions } f
 export { SqlChatStorage, SqlStore, type SqlDatabase, type ConvostoreSchema, type SqlOptions } from '../sql/index.js';
 
 export type SqliteOptions = SqlOptions;
+
+const require = createRequire(import.meta.url);
 
 /**
  * Opens a SQLite file (created with its folder when missing; `:memory:` for a private database), or
@@ -39,13 +40,15 @@ export async function openSqlite(database: string | Database.Database, options: 
   const driver = new BetterSqlite3Driver(db, !given || closeDriver === true);
   try {
     db.pragma('foreign_keys = ON');
-    const orm = drizzle({ client: db, schema });
+    // Drizzle loads only when a migration is due or on first access to `store.db`: opening a migrated
+    // file and using the store run convostore's precompiled statements (sql/statements.ts).
+    let orm: ReturnType<typeof import('./orm.js').sqliteOrm> | undefined;
+    const getOrm = () => (orm ??= (require('./orm.js') as typeof import('./orm.js')).sqliteOrm(db));
     await migrateOnce(driver, async () => {
-      // Loaded only when a migration is due: opening a migrated file does not pay for the migrator.
       const { migrate } = await import('drizzle-orm/better-sqlite3/migrator');
-      migrate(orm, migratorConfig);
+      migrate(getOrm(), migratorConfig);
     });
-    return new SqlChatStorage(new SqlBackend(driver, maxBytes), orm, storeOptions);
+    return new SqlChatStorage(new SqlBackend(driver, maxBytes), getOrm, storeOptions);
   } catch (error) {
     await driver.close();
     throw error;
