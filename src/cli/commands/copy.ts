@@ -4,7 +4,6 @@ import { options } from '../options.js';
 import { Progress } from '../progress.js';
 import { countMessages, readStore } from '../source.js';
 import { openStore, resolveUrl, shown, using } from '../stores.js';
-import { transfer } from '../transfer.js';
 
 export const copy: Command = {
   name: 'copy',
@@ -33,7 +32,7 @@ export const copy: Command = {
     return using([openStore(from), openStore(to)], async (source, dest) => {
       const progress = new Progress(process.stderr, { label: 'copy', unit: 'count' });
       if (process.stderr.isTTY) progress.total = await countMessages(source, user);
-      return transfer({
+      return (await import('../transfer.js')).transfer({
         command: 'copy',
         values,
         items: readStore(source, user),

@@ -2,7 +2,6 @@ import { createWriteStream } from 'node:fs';
 import { stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { options } from '../options.js';
-import { header, serialize } from '../format.js';
 import { LineWriter } from '../output.js';
 import { Progress, amount } from '../progress.js';
 import { countMessages, readStore } from '../source.js';
@@ -27,6 +26,8 @@ export const exportCommand: Command = {
     const url = resolveUrl(stringOption(values, 'from'));
     const user = stringOption(values, 'user');
     const file = stringOption(values, 'output');
+    // Loaded here, not at the top: every command is imported to run one, and the CLI starts on each call.
+    const { header, serialize } = await import('../format.js');
     return using([openStore(url)], async (store) => {
       const out = new LineWriter(file === undefined ? process.stdout : createWriteStream(file));
       const progress = new Progress(process.stderr, { label: 'export', unit: 'count' });

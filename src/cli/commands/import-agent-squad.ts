@@ -4,7 +4,6 @@ import type { Command } from '../command.js';
 import { options } from '../options.js';
 import { Progress } from '../progress.js';
 import { openStore, resolveUrl, shown, using } from '../stores.js';
-import { transfer } from '../transfer.js';
 
 export const importAgentSquad: Command = {
   name: 'import-agent-squad',
@@ -37,7 +36,7 @@ export const importAgentSquad: Command = {
       return await using([openStore(to)], async (dest) => {
         const progress = new Progress(process.stderr, { label: 'import-agent-squad', unit: 'count' });
         if (process.stderr.isTTY) progress.total = await source.total(user);
-        return transfer({
+        return (await import('../transfer.js')).transfer({
           command: 'import-agent-squad',
           values,
           items: source.items(user),

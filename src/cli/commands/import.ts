@@ -4,11 +4,10 @@ import { ConvostoreError } from '../../errors.js';
 import { stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { options } from '../options.js';
-import { BadRecord, parseHeader, parseRecord, type EndRecord } from '../format.js';
+import type { EndRecord } from '../format.js';
 import { Progress } from '../progress.js';
 import type { Item } from '../source.js';
 import { openStore, resolveUrl, using } from '../stores.js';
-import { transfer } from '../transfer.js';
 
 export const importCommand: Command = {
   name: 'import',
@@ -39,6 +38,10 @@ export const importCommand: Command = {
         throw new ConvostoreError('VALIDATION', `cannot read ${file}: no such file`);
       }
     }
+    // Loaded here, not at the top: every command is imported to run one, and the CLI starts on each call.
+    // (Before the file is opened: readline emits lines as soon as it has them, awaited or not.)
+    const { BadRecord, parseHeader, parseRecord } = await import('../format.js');
+    const { transfer } = await import('../transfer.js');
     return using([openStore(resolveUrl(stringOption(values, 'to')))], async (dest) => {
       const progress = new Progress(process.stderr, { label: 'import', unit: 'bytes', total: size });
       const lines = createInterface({ input: file === '-' ? process.stdin : createReadStream(file), crlfDelay: Infinity });
