@@ -179,7 +179,10 @@ export function isKept(state: SessionState): boolean {
 export function decodeSessionMetadata(state: SessionState): Metadata | undefined {
   if (state.metadata === undefined) return undefined;
   const out: Metadata = {};
-  for (const [k, json] of Object.entries(state.metadata)) out[k.slice(1)] = JSON.parse(json) as JsonValue;
+  // Defined, not assigned: a key named `__proto__` stays a key (as in core/session-metadata.ts).
+  for (const [k, json] of Object.entries(state.metadata)) {
+    Object.defineProperty(out, k.slice(1), { value: JSON.parse(json) as JsonValue, enumerable: true, writable: true, configurable: true });
+  }
   return out;
 }
 
@@ -244,15 +247,6 @@ export function sessionUpdateExpression(
 }
 
 /** The session's metadata after merging `change` into it (null removes a key), decoded. */
-export function mergedMetadata(previous: SessionState, change: { [key: string]: JsonValue }): Metadata {
-  const merged: Metadata = decodeSessionMetadata(previous) ?? {};
-  for (const [k, v] of Object.entries(change)) {
-    if (v === null) delete merged[k];
-    else merged[k] = v;
-  }
-  return merged;
-}
-
 /** importSession: the last activity moves forward to `at` (never back), with its place in byActivity. */
 export function activityUpdate(userId: string, sessionId: string, at: number) {
   return {

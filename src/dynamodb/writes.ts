@@ -1,11 +1,11 @@
 import { repeats } from '../core/agent-squad.js';
 import type { EncodedMessage, MessageChange, RawMessage, SessionChange, WriteRequest, WriteResult } from '../core/backend.js';
 import { conflictMessage } from '../core/conflicts.js';
-import { MAX_SESSION_METADATA_BYTES } from '../core/validate.js';
+import { mergeSessionMetadata } from '../core/session-metadata.js';
 import { utf8Length } from '../core/bytes.js';
-import { ConflictError, ConsecutiveRoleError, TooLargeError, ValidationError } from '../errors.js';
+import { ConflictError, ConsecutiveRoleError, TooLargeError } from '../errors.js';
 import {
-  mergedMetadata,
+  decodeSessionMetadata,
   idKey,
   messageKey,
   messageUpdate,
@@ -297,10 +297,8 @@ export async function updateSession(ctx: Ctx, userId: string, sessionId: string,
       await ctx.io.transact([sessionPut(ctx.io.table, userId, state, undefined), userUpsert(ctx.io.table, userId)], 'creating a DynamoDB session');
     }
     if (change.metadata !== undefined) {
-      const size = utf8Length(JSON.stringify(mergedMetadata(state, change.metadata)));
-      if (size > MAX_SESSION_METADATA_BYTES) {
-        throw new ValidationError('update.metadata', `merged into the stored metadata it would be ${size} bytes as JSON; session metadata holds at most ${MAX_SESSION_METADATA_BYTES}`);
-      }
+      // The merge the other backends store, here only to check its size: DynamoDB applies the keys itself.
+      mergeSessionMetadata(decodeSessionMetadata(state), change.metadata);
     }
     if (changesFields) await ctx.io.update(sessionUpdateExpression(userId, state, change), 'updating a DynamoDB session');
     if (change.activityAt !== undefined && state.la < change.activityAt) {

@@ -300,17 +300,16 @@ export const deleteConversationMessages = compile(sql`DELETE FROM ${messages} WH
  * A session disappears with its last message, as it does in every backend, unless it has a title or
  * metadata (a chat named before its first message, or kept for its sidebar entry).
  */
-export const deleteSessionIfEmpty = compile(sql`
-  DELETE FROM ${sessions} WHERE pk = ${sessionPk} AND title IS NULL AND metadata IS NULL
-  AND NOT EXISTS (SELECT 1 FROM ${messages} WHERE session_pk = ${sessionPk})`);
+const sessionLeftBare = sql`pk = ${sessionPk} AND title IS NULL AND metadata IS NULL
+  AND NOT EXISTS (SELECT 1 FROM ${messages} WHERE session_pk = ${sessionPk})`;
+
+export const deleteSessionIfEmpty = compile(sql`DELETE FROM ${sessions} WHERE ${sessionLeftBare}`);
 
 /**
  * The same, right after a delete, and only when that delete removed something: changes() is the
  * previous statement's count on this connection, and a batch runs on one connection.
  */
-export const deleteSessionIfEmptied = compile(sql`
-  DELETE FROM ${sessions} WHERE changes() > 0 AND pk = ${sessionPk} AND title IS NULL AND metadata IS NULL
-  AND NOT EXISTS (SELECT 1 FROM ${messages} WHERE session_pk = ${sessionPk})`);
+export const deleteSessionIfEmptied = compile(sql`DELETE FROM ${sessions} WHERE changes() > 0 AND ${sessionLeftBare}`);
 
 export const deleteSessionMessages = compile(sql`DELETE FROM ${messages} WHERE session_pk = ${sessionPk}`);
 export const deleteSessionRow = compile(sql`DELETE FROM ${sessions} WHERE pk = ${sessionPk}`);
