@@ -150,6 +150,18 @@ test('saveChatMessages answered 502 after the commit is retried and stored exact
   expectStoredOnce(t, server, [...texts(2, 'seed'), ...texts(10, 'x')]);
 });
 
+test('a batch whose first message the skip rule dropped, answered 502 after the commit, is retried and that message stays dropped', async (t) => {
+  const { server, store } = await setup(t);
+  inject(server, { kind: 'status-after', status: 502 });
+  // The seed ends with an assistant message: this one repeats it and is skipped on the first try.
+  // On the retry the last stored message is the batch's own x2 (a user's), which the dropped message
+  // does not repeat: only the retry rule keeps it from landing after x2.
+  const window = await store.saveChatMessages('u', 's', 'a', [{ role: 'assistant', content: 'dropped' }, ...dialogue(3, 'x')]);
+  t.deepEqual(server.requests.map((r) => r.status), [502, 200]);
+  t.deepEqual(window.map(text), [...texts(2, 'seed'), ...texts(3, 'x')]);
+  expectStoredOnce(t, server, [...texts(2, 'seed'), ...texts(3, 'x')]);
+});
+
 test('a write answered 503 before it ran is retried and stored once', async (t) => {
   const { server, store } = await setup(t);
   inject(server, { kind: 'status', status: 503 });

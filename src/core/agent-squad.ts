@@ -24,6 +24,20 @@ export function collapseConsecutive(messages: EncodedMessage[], policy: Consecut
   return kept;
 }
 
+/**
+ * Under `skip`, whether the write's first new message was skipped when this same write was first
+ * applied, and must be skipped again now that it is sent again (a lost answer, a client retry).
+ * Only that message can have been skipped against the stored last one (the batch's own repeats are
+ * collapsed before the backend sees it), and it then no longer meets that message: the messages the
+ * write put after it are stored now. So: a message after it in the write is already stored
+ * identically (`identical`, by id). Without this the retry would append it after them.
+ */
+export function skippedWhenFirstSent(messages: readonly EncodedMessage[], firstNew: EncodedMessage, identical: ReadonlySet<string>): boolean {
+  if (identical.size === 0) return false;
+  for (let i = messages.indexOf(firstNew) + 1; i < messages.length; i++) if (identical.has(messages[i]!.id)) return true;
+  return false;
+}
+
 /** True when `next` following `last` is a consecutive repeat under Agent Squad's rule (v2: user/assistant only). */
 export function repeats(last: string | undefined, next: string): boolean {
   return last === next && (next === 'user' || next === 'assistant');

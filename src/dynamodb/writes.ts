@@ -1,4 +1,4 @@
-import { repeats } from '../core/agent-squad.js';
+import { repeats, skippedWhenFirstSent } from '../core/agent-squad.js';
 import type { EncodedMessage, MessageChange, RawMessage, SessionChange, WriteRequest, WriteResult } from '../core/backend.js';
 import { conflictMessage } from '../core/conflicts.js';
 import { mergeSessionMetadata } from '../core/session-metadata.js';
@@ -85,6 +85,7 @@ async function writeRound(ctx: Ctx, request: WriteRequest, progress: Progress): 
   const fresh: EncodedMessage[] = [];
   let unchanged = 0;
   let appendedBefore = 0;
+  const identical = new Set<string>();
   for (const m of request.messages) {
     const stored = deleting.has(m.id) ? undefined : found.get(m.id);
     if (!stored) {
@@ -93,11 +94,12 @@ async function writeRound(ctx: Ctx, request: WriteRequest, progress: Progress): 
     }
     if (stored.agentId !== agentId) throw new ConflictError(conflictMessage('otherAgent', m.id));
     if (stored.role !== m.role) throw new ConflictError(conflictMessage('role', m.id));
+    const same = stored.json === m.json && stored.metadata === m.metadata;
+    if (same) identical.add(m.id);
     if (request.mode === 'upsert') replace.push([stored, m]);
-    else if (stored.json === m.json && stored.metadata === m.metadata) {
-      if (progress.appended.has(m.id)) appendedBefore++;
-      else unchanged++;
-    } else throw new ConflictError(conflictMessage('changed', m.id));
+    else if (!same) throw new ConflictError(conflictMessage('changed', m.id));
+    else if (progress.appended.has(m.id)) appendedBefore++;
+    else unchanged++;
   }
 
   // The conversation's last live message after the deletions: its role for the consecutive-role
@@ -119,6 +121,8 @@ async function writeRound(ctx: Ctx, request: WriteRequest, progress: Progress): 
   }
   if (fresh.length > 0 && request.policy !== 'keep' && repeats(lastRole, fresh[0]!.role)) {
     if (request.policy === 'throw') throw new ConsecutiveRoleError(fresh[0]!.role);
+    fresh.shift();
+  } else if (fresh.length > 0 && request.policy === 'skip' && skippedWhenFirstSent(request.messages, fresh[0]!, identical)) {
     fresh.shift();
   }
   // Only deletes, and nothing to delete: no session is created or touched (as on every backend).

@@ -1,4 +1,4 @@
-import { repeats } from '../core/agent-squad.js';
+import { repeats, skippedWhenFirstSent } from '../core/agent-squad.js';
 import { compareIds } from '../core/validate.js';
 import { utf8Length } from '../core/bytes.js';
 import { mergeSessionMetadata } from '../core/session-metadata.js';
@@ -72,7 +72,7 @@ export class MemoryBackend implements StorageBackend {
     // Sort the batch: replaced in place, unchanged (a retry), or new; any disagreement refuses it all.
     const replace: Array<[Message, EncodedMessage]> = [];
     const fresh: EncodedMessage[] = [];
-    let unchanged = 0;
+    const identical = new Set<string>();
     for (const m of request.messages) {
       const stored = deleting.has(m.id) ? undefined : session?.byId.get(m.id);
       if (!stored) {
@@ -81,13 +81,17 @@ export class MemoryBackend implements StorageBackend {
       }
       if (stored.agentId !== key.agentId) throw new ConflictError(conflictMessage('otherAgent', m.id));
       if (stored.role !== m.role) throw new ConflictError(conflictMessage('role', m.id));
+      const same = stored.json === m.json && stored.metadata === m.metadata;
+      if (same) identical.add(m.id);
       if (request.mode === 'upsert') replace.push([stored, m]);
-      else if (stored.json === m.json && stored.metadata === m.metadata) unchanged++;
-      else throw new ConflictError(conflictMessage('changed', m.id));
+      else if (!same) throw new ConflictError(conflictMessage('changed', m.id));
     }
+    const unchanged = request.mode === 'append' ? identical.size : 0;
     const lastRole = newestLive(kept, 1, cutoff)[0]?.role;
     if (fresh.length > 0 && request.policy !== 'keep' && repeats(lastRole, fresh[0]!.role)) {
       if (request.policy === 'throw') throw new ConsecutiveRoleError(fresh[0]!.role);
+      fresh.shift();
+    } else if (fresh.length > 0 && request.policy === 'skip' && skippedWhenFirstSent(request.messages, fresh[0]!, identical)) {
       fresh.shift();
     }
     if (request.messages.length === 0) {

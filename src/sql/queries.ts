@@ -97,7 +97,15 @@ export function writeMessages(count: number, rule: ConsecutiveRolePolicy, mode: 
       ),
       sql`, `,
     );
-    const firstRepeats = sql`coalesce((SELECT role IN ('user', 'assistant') AND role IS c.last_role FROM f WHERE stored = 0 AND k = 1), 0)`;
+    // Under skip the first new message is also skipped when a later message of the write is stored
+    // identically: the write is being sent again, and it was skipped then (see skippedWhenFirstSent).
+    const resent = rule === 'skip' ? sql` OR EXISTS (SELECT 1 FROM n later WHERE later.same AND later.ord > f.ord)` : sql``;
+    const firstRepeats = sql`coalesce((SELECT role IN ('user', 'assistant') AND role IS c.last_role${resent} FROM f WHERE stored = 0 AND k = 1), 0)`;
+    const same =
+      rule === 'skip'
+        ? sql`, EXISTS (SELECT 1 FROM ${messages} m WHERE m.session_pk = c.session_pk AND m.id = v.id AND m.agent_pk = c.agent_pk
+            AND m.role = v.role AND m.content = v.content AND m.metadata IS v.metadata) AS same`
+        : sql``;
     const fresh = sql`c.last_seq + f.k`;
     const seq =
       rule === 'keep'
@@ -106,14 +114,14 @@ export function writeMessages(count: number, rule: ConsecutiveRolePolicy, mode: 
           ? sql`${fresh} - ${firstRepeats}`
           : sql`CASE WHEN f.k = 1 AND ${firstRepeats} THEN NULL ELSE ${fresh} END`;
     const skip = rule === 'skip' ? sql`AND NOT (f.stored = 0 AND f.k = 1 AND ${firstRepeats})` : sql``;
-    const same = (column: string) => sql`${sql.identifier(column)} = excluded.${sql.identifier(column)}`;
+    const equal = (column: string) => sql`${sql.identifier(column)} = excluded.${sql.identifier(column)}`;
     const orNull = (condition: SQL, column: string) => sql`${sql.identifier(column)} = CASE WHEN ${condition} THEN ${sql.identifier(column)} END`;
     const onConflict =
       mode === 'append'
-        ? sql`DO UPDATE SET ${orNull(same('agent_pk'), 'agent_pk')}, ${orNull(same('role'), 'role')},
-            ${orNull(sql`${same('content')} AND metadata IS excluded.metadata`, 'content')}
-          WHERE NOT (${same('agent_pk')} AND ${same('role')} AND ${same('content')} AND metadata IS excluded.metadata)`
-        : sql`DO UPDATE SET ${orNull(same('agent_pk'), 'agent_pk')}, ${orNull(same('role'), 'role')},
+        ? sql`DO UPDATE SET ${orNull(equal('agent_pk'), 'agent_pk')}, ${orNull(equal('role'), 'role')},
+            ${orNull(sql`${equal('content')} AND metadata IS excluded.metadata`, 'content')}
+          WHERE NOT (${equal('agent_pk')} AND ${equal('role')} AND ${equal('content')} AND metadata IS excluded.metadata)`
+        : sql`DO UPDATE SET ${orNull(equal('agent_pk'), 'agent_pk')}, ${orNull(equal('role'), 'role')},
             content = excluded.content, metadata = excluded.metadata`;
     query = compile(sql`
       WITH v(ord, id, role, content, metadata, ts) AS (VALUES ${rows}),
@@ -126,7 +134,7 @@ export function writeMessages(count: number, rule: ConsecutiveRolePolicy, mode: 
         WHERE s.user_pk = ${userPk} AND s.id = ${p('sessionId')} AND a.id = ${p('agentId')}
       ),
       n AS (
-        SELECT v.*, EXISTS (SELECT 1 FROM ${messages} m WHERE m.session_pk = c.session_pk AND m.id = v.id) AS stored FROM v, c
+        SELECT v.*, EXISTS (SELECT 1 FROM ${messages} m WHERE m.session_pk = c.session_pk AND m.id = v.id) AS stored${same} FROM v, c
       ),
       f AS (SELECT n.*, row_number() OVER (PARTITION BY stored ORDER BY ord) AS k FROM n)
       INSERT INTO ${messages} (session_pk, agent_pk, seq, id, role, content, metadata, created_at)

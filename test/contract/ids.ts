@@ -74,6 +74,33 @@ export function idsTests(t: Declare): void {
     }
   });
 
+  t('under skip, a write whose first message was skipped can be sent again: that message stays skipped, nothing moves', async (tt, open) => {
+    const target = await open({ consecutiveRoles: 'skip' });
+    const { store } = target;
+    await store.saveChatMessage('u', 's', 'a', withId('q1', user('q1')));
+    // q2 repeats the stored q1 and is skipped; a2 is appended.
+    const batch: MessageInput[] = [withId('q2', user('q2')), withId('a2', bot('a2'))];
+    const window = await store.saveChatMessages('u', 's', 'a', batch);
+    tt.deepEqual(idsOf(await sessionMessages(store, 'u', 's')), ['q1', 'a2']);
+    const before = await snapshot(target);
+    // Sent again (its answer lost): the last stored message is now a2, which q2 does not repeat; it
+    // is still the message the first attempt skipped, and must not land after a2.
+    tt.deepEqual(await store.saveChatMessages('u', 's', 'a', batch), window, 'the retry answers as the first write did');
+    tt.deepEqual(idsOf(await sessionMessages(store, 'u', 's')), ['q1', 'a2']);
+    tt.deepEqual(await snapshot(target), before);
+    // The same through upsertMessages: a3 repeats a2 and is skipped, q3 is appended; then sent again.
+    const upsert: MessageInput[] = [withId('a3', bot('a3')), withId('q3', user('q3'), { n: 3 })];
+    const first = await store.upsertMessages('u', 's', 'a', upsert);
+    tt.deepEqual(idsOf(first), ['q3']);
+    tt.deepEqual(await store.upsertMessages('u', 's', 'a', upsert), first, 'the upsert sent again');
+    tt.deepEqual(idsOf(await sessionMessages(store, 'u', 's')), ['q1', 'a2', 'q3']);
+    // Not a resend: the later message's content differs, so it is replaced in place and the new one
+    // before it is appended as any new message is.
+    await store.upsertMessages('u', 's', 'a', [withId('a5', bot('a5')), withId('q3', user('q3 edited'), { n: 3 })]);
+    tt.deepEqual(idsOf(await sessionMessages(store, 'u', 's')), ['q1', 'a2', 'q3', 'a5']);
+    tt.is((await store.getMessage('u', 's', 'q3'))?.content[0]?.text, 'q3 edited');
+  });
+
   t('the same id with another role, content or metadata, or by another agent, is a ConflictError and nothing of the batch is written', async (tt, open) => {
     const target = await seeded(open);
     const { store } = target;

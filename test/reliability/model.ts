@@ -11,7 +11,8 @@
  *   whose role repeats the previous one in the batch, `throw` refuses the whole call; then, after
  *   expectLastIds (newest live ids), deleteIds and the id checks (another agent or role: CONFLICT;
  *   save: same content and metadata is a retry, else CONFLICT; upsert: replaced in place), the
- *   first new message is compared with the conversation's last live message;
+ *   first new message is compared with the conversation's last live message; under `skip` it is also
+ *   dropped when a later message of the write is stored identically (the write is being sent again);
  * - windows are even (odd rounds down), 0 and 1 give nothing, absent gives everything;
  * - retention: maxMessages trims on write; messages with timestamp < now - ttl are never returned and
  *   are removed by prune, which also applies maxMessages;
@@ -153,6 +154,12 @@ export class Model {
     if (fresh.length > 0 && policy !== 'keep' && repeats(kept[kept.length - 1]?.role, fresh[0]!.role)) {
       if (policy === 'throw') return { error: 'CONSECUTIVE_ROLE' };
       fresh.shift();
+    } else if (policy === 'skip' && fresh.length > 0) {
+      // The write sent again: a later message of it is stored as it is, so its first new message
+      // was skipped when it was first applied, and is skipped again.
+      const later = batch.slice(batch.indexOf(fresh[0]!) + 1);
+      const resent = later.some((m) => sessionMessages.some((s) => s.id === m.id && s.agentId === agentId && s.role === m.role && s.json === m.json && s.metadata === m.metadata));
+      if (resent) fresh.shift();
     }
 
     // A write of no message at all (an empty batch, an upsert that only deletes) creates no session
