@@ -53,6 +53,7 @@ test('export → import round trip: equal stores, byte-identical re-export, re-i
   const imported = await cli(['import', '--to', dest, file]);
   t.is(imported.code, 0, imported.stderr);
   t.regex(imported.stderr, new RegExp(`^imported ${source.messages.toLocaleString('en-US')} messages, 0 already present`));
+  t.regex(imported.stderr, new RegExp(`; verified: 6 conversations, ${source.messages.toLocaleString('en-US')} messages at the destination\\n$`));
   t.deepEqual(await snapshotOf(dest), await snapshotOf(source.path));
 
   const again = await cli(['export', '--from', dest]);
@@ -61,7 +62,7 @@ test('export → import round trip: equal stores, byte-identical re-export, re-i
   const before = await snapshotOf(dest);
   const reimport = await cli(['import', '--to', dest, file]);
   t.is(reimport.code, 0, reimport.stderr);
-  t.regex(reimport.stderr, new RegExp(`^imported 0 messages, ${source.messages.toLocaleString('en-US')} already present`));
+  t.regex(reimport.stderr, new RegExp(`^imported 0 messages, ${source.messages.toLocaleString('en-US')} already present .*; verified: 6 conversations`));
   t.deepEqual(await snapshotOf(dest), before);
 });
 
@@ -76,6 +77,67 @@ test('import reads standard input with -; export --user takes one user', async (
   const copied = (await snapshotOf(dest)) as Record<string, unknown>;
   t.deepEqual(Object.keys(copied), ['alice']);
   t.deepEqual(copied.alice, ((await snapshotOf(source.path)) as Record<string, unknown>).alice);
+});
+
+test('import verifies what it wrote: the file is read again and every session compared with the destination (a file, standard input, lines without session lines)', async (t) => {
+  const source = await seededFile(30);
+  const file = tempFile(dir, '.jsonl');
+  t.is((await cli(['export', '--from', source.path, '-o', file])).code, 0);
+  const dest = tempFile(dir);
+  const run = await cli(['import', '--to', dest, file, '--batch-size', '7']);
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stderr, new RegExp(`^imported ${source.messages} messages, 0 already present \\(${source.messages} read in 5 sessions, 6 conversations\\) in [\\d.]+ s.*; verified: 6 conversations, ${source.messages} messages at the destination\\n$`));
+
+  // Standard input is read once; the verification reads the copy kept of it.
+  const piped = await cli(['import', '--to', tempFile(dir), '-'], { input: readFileSync(file, 'utf8') });
+  t.is(piped.code, 0, piped.stderr);
+  t.regex(piped.stderr, new RegExp(`; verified: 6 conversations, ${source.messages} messages at the destination\\n$`));
+
+  // Session lines are optional: a session they leave out is compared by its messages alone.
+  const bare = tempFile(dir, '.jsonl');
+  writeFileSync(bare, jsonl({ ...HEADER, version: 2 }, msg('a', 1, 'user', 'one', { id: 'm-1' }), msg('b', 1, 'user', 'two', { id: 'm-2' }), msg('a', 2, 'assistant', 'three', { id: 'm-3' })));
+  const loose = await cli(['import', '--to', tempFile(dir), bare]);
+  t.is(loose.code, 0, loose.stderr);
+  t.regex(loose.stderr, /; verified: 2 conversations, 3 messages at the destination\n$/);
+});
+
+test('import verifies: a destination session the prefix rule leaves alone but that differs from the file fails the check (exit 1)', async (t) => {
+  const source = await seededFile(4);
+  const file = tempFile(dir, '.jsonl');
+  t.is((await cli(['export', '--from', source.path, '-o', file])).code, 0);
+  const dest = tempFile(dir);
+  t.is((await cli(['import', '--to', dest, file])).code, 0);
+  // The file is a prefix of this session now: the writer finds every message there and writes
+  // nothing, so only the verification can tell.
+  await withStore(dest, (store) => store.saveChatMessage('bob', 's/1?x=%20', 'agent:"quoted"', { role: 'user', content: 'later, at the destination only' }));
+  for (const args of [[file], ['-']]) {
+    const run = await cli(['import', '--to', dest, ...args], { input: readFileSync(file, 'utf8') });
+    t.is(run.code, 1, run.stderr);
+    t.regex(run.stderr, /^convostore: verify: \(bob, s\/1\?x=%20\): the destination holds more messages, from message 3 \(id [\w-]+\) on\n/);
+    t.regex(run.stderr, /^imported 0 messages, \d+ already present .*; VERIFY FAILED: 1 of 5 sessions differ\n$/m);
+  }
+
+  // Session metadata merges key by key: a key only the destination has stays, and is reported.
+  const repro = tempFile(dir, '.jsonl');
+  t.is((await cli(['export', '--from', await reproFile(), '-o', repro])).code, 0);
+  const other = tempFile(dir);
+  t.is((await cli(['import', '--to', other, repro])).code, 0);
+  await withStore(other, (store) => store.updateSession('u', 's', { metadata: { local: 1 } }));
+  const merged = await cli(['import', '--to', other, repro]);
+  t.is(merged.code, 1);
+  t.regex(merged.stderr, /^convostore: verify: \(u, s\): its metadata differs: \{"pinned":true,"tags":\["a","b"\]\} expected, \{[^\n]*"local":1[^\n]*\} at the destination\n/);
+  t.regex(merged.stderr, /; VERIFY FAILED: 1 of 3 sessions differ\n$/);
+
+  // A session without a session line: its messages are compared all the same.
+  const bare = tempFile(dir, '.jsonl');
+  writeFileSync(bare, jsonl({ ...HEADER, version: 2 }, msg('a', 1, 'user', 'one', { id: 'm-1' })));
+  const third = tempFile(dir);
+  t.is((await cli(['import', '--to', third, bare])).code, 0);
+  await withStore(third, (store) => store.saveChatMessage('u', 's', 'a', { id: 'm-2', role: 'assistant', content: 'app' }));
+  const extra = await cli(['import', '--to', third, bare]);
+  t.is(extra.code, 1);
+  t.regex(extra.stderr, /^convostore: verify: \(u, s\): the destination holds more messages, from message 2 \(id m-2\) on\n/m);
+  t.regex(extra.stderr, /; VERIFY FAILED: 1 of 1 sessions differ\n$/);
 });
 
 test('bad lines are reported by line number; their write is not made and their session stops there; fixing and re-running completes it', async (t) => {

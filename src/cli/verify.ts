@@ -1,6 +1,6 @@
 /**
- * After a copy (or an Agent Squad import), the destination is read back and compared with the source,
- * read a second time: every session's title and metadata, and every message in the session's write
+ * After a copy, an import or an Agent Squad import, the destination is read back and compared with
+ * the source (a store, a file, a table), read a second time: every session's title and metadata, and every message in the session's write
  * order (agent, id, role, content, metadata, timestamp, position). Both sides are streamed page by
  * page in step, so memory stays bounded whatever the size.
  */
@@ -29,6 +29,9 @@ interface Checked {
   difference: string | undefined;
 }
 
+const sameSession = (a: { userId: string; sessionId: string }, b: { userId: string; sessionId: string }) =>
+  a.userId === b.userId && a.sessionId === b.sessionId;
+
 export async function verifyCopy(expected: AsyncIterable<Item>, dest: ChatStore, limit = 20): Promise<Verification> {
   const result: Verification = { sessions: 0, conversations: 0, messages: 0, mismatches: [], mismatchCount: 0 };
   let current: Checked | undefined;
@@ -48,27 +51,37 @@ export async function verifyCopy(expected: AsyncIterable<Item>, dest: ChatStore,
     if (result.mismatches.length < limit) result.mismatches.push(`(${session.record.userId}, ${session.record.sessionId}): ${session.difference}`);
   };
 
+  const begin = async (record: SessionRecord, implicit: boolean) => {
+    await finish();
+    result.sessions++;
+    const { userId, sessionId } = record;
+    const stored = await dest.getSession(userId, sessionId);
+    current = {
+      record,
+      dest: sessionMessages(dest, userId, sessionId),
+      agents: new Set(),
+      position: 0,
+      // A session without a session line (an import file may leave them out) says nothing about its
+      // title, metadata or times: only its messages are compared, as the writer wrote only those.
+      difference: implicit ? (stored === null ? 'the session is missing at the destination' : undefined) : sessionDifference(record, stored),
+    };
+  };
+
   for await (const item of expected) {
     if (item.kind === 'session') {
-      await finish();
-      result.sessions++;
+      await begin(item.record, false);
+    } else if (item.kind === 'message') {
       const { userId, sessionId } = item.record;
-      current = {
-        record: item.record,
-        dest: sessionMessages(dest, userId, sessionId),
-        agents: new Set(),
-        position: 0,
-        difference: sessionDifference(item.record, await dest.getSession(userId, sessionId)),
-      };
-    } else if (item.kind === 'message' && current) {
+      if (!current || !sameSession(current.record, item.record)) await begin({ type: 'session', userId, sessionId }, true);
+      const session = current!;
       result.messages++;
-      current.agents.add(item.record.agentId);
-      current.position++;
-      if (current.difference !== undefined) continue;
-      const stored = await current.dest.next();
-      current.difference = stored.done
-        ? `message ${current.position} (${describe(item.record)}) is missing at the destination`
-        : messageDifference(item.record, stored.value, current.position);
+      session.agents.add(item.record.agentId);
+      session.position++;
+      if (session.difference !== undefined) continue;
+      const stored = await session.dest.next();
+      session.difference = stored.done
+        ? `message ${session.position} (${describe(item.record)}) is missing at the destination`
+        : messageDifference(item.record, stored.value, session.position);
     }
   }
   await finish();
