@@ -241,9 +241,78 @@ test('requests and consumed capacity of the v2 operations, as DynamoDB Local rep
   await measure('deleteMessages of 2', () => store.deleteMessages('u', 's', ['m3', 'm4']));
   await measure('truncateAfter (5 removed)', () => store.truncateAfter('u', 's', 'm14'));
   await measure('getSession', () => store.getSession('u', 's'));
-  await measure('updateSession (title and a metadata key)', () => store.updateSession('u', 's', { title: 'T', metadata: { k: 1 } }));
-  await measure('forkSession of 14 messages', () => store.forkSession('u', 's', 'f'));
+  const update = await measure('updateSession (title and a metadata key)', () => store.updateSession('u', 's', { title: 'T', metadata: { k: 1 } }));
+  // The Query counts the conversation whose head the deletions above made inexact, as getSession does.
+  t.is(update.requests, '1 GetItem + 1 UpdateItem + 1 Query', 'the summary comes from the UpdateItem (ALL_NEW), not a second GetItem');
+  const fork = await measure('forkSession of 14 messages', () => store.forkSession('u', 's', 'f'));
+  t.is(fork.requests, '1 GetItem + 1 Query + 1 TransactWriteItems', 'a fork of up to 49 messages is one transaction, its summary computed');
   await measure('deleteSession of 14 messages', () => store.deleteSession('u', 'f'));
+  await store.saveChatMessages('u', 'big', 'a', Array.from({ length: 100 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: small })), 0);
+  const exact = await measure('updateSession (title and a metadata key; no deletions)', () => store.updateSession('u', 'big', { title: 'T', metadata: { k: 1 } }));
+  t.is(exact.requests, '1 GetItem + 1 UpdateItem');
+  const bigFork = await measure('forkSession of 100 messages', () => store.forkSession('u', 'big', 'big-fork'));
+  t.is(bigFork.requests, '1 GetItem + 1 Query + 3 TransactWriteItems', 'claim with 49, renew with 49, publish with 2');
   await store.close();
   meter.client.destroy();
+});
+
+/**
+ * forkSession racing writers of the target session id, each on its own client (as other processes
+ * would be). Whatever the interleaving, either the fork wins whole — the target holds exactly the
+ * copy, and the writes that succeeded come after it — or the fork is a ConflictError and the target
+ * holds exactly the writes: never a mix, never a lost or overwritten message.
+ */
+test('forkSession racing writers of the target: the fork wins whole or fails with ConflictError, and no write is lost', async (t) => {
+  const table = await freshTable(local);
+  const options = { ...localOptions(local), logger: null, consecutiveRoles: 'keep' as const };
+  const forker = new DynamoDbChatStorage(table, options);
+  const writers = [new DynamoDbChatStorage(table, options), new DynamoDbChatStorage(table, options)];
+  // 130 messages over two agents: the copy takes several requests (more than one transaction's worth).
+  const source = Array.from({ length: 130 }, (_, i) => ({ id: `src${i}`, role: i % 2 ? ('assistant' as const) : ('user' as const), content: `s${i}` }));
+  const byAgent = (agent: string) => source.filter((_, i) => (i % 3 === 0 ? 'b' : 'a') === agent).map((m) => m.id);
+  for (const [i, m] of source.entries()) await forker.saveChatMessage('u', 'src', i % 3 === 0 ? 'b' : 'a', m, 0);
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const outcomes = { forked: 0, conflict: 0, writesDuringWonForks: 0 };
+  for (let round = 0; round < 8; round++) {
+    const target = `fork${round}`;
+    const written = new Map<string, string[]>([['a', []], ['b', []]]);
+    let forkRunning = true;
+    let writesDuringFork = 0;
+    const fork = forker.forkSession('u', 'src', target).then(
+      () => ((forkRunning = false), 'forked' as const),
+      (error: unknown) => {
+        if ((error as { code?: string }).code === 'CONFLICT') return 'conflict' as const;
+        throw error;
+      },
+    );
+    const writes = writers.map(async (store, w) => {
+      // Even rounds: the writers start with the fork; odd rounds: at some point while it copies.
+      await sleep(round % 2 ? Math.random() * 20 * round : 0);
+      for (let k = 0; k < 3; k++) {
+        const agent = k % 2 ? 'b' : 'a';
+        const id = `w${round}-${w}-${k}`;
+        if (forkRunning) writesDuringFork++;
+        await store.saveChatMessage('u', target, agent, { id, role: 'user', content: id }, 0);
+        written.get(agent)!.push(id);
+        await sleep(Math.random() * 15);
+      }
+    });
+    const [outcome] = await Promise.all([fork, ...writes]);
+    outcomes[outcome]++;
+    if (outcome === 'forked') outcomes.writesDuringWonForks += writesDuringFork;
+    for (const agent of ['a', 'b']) {
+      const ids = (await forker.fetchChatPage('u', target, agent, { order: 'oldest', limit: 1000 })).items.map((m) => m.id);
+      const copy = outcome === 'forked' ? byAgent(agent) : [];
+      t.deepEqual(ids.slice(0, copy.length), copy, `round ${round} (${outcome}), agent ${agent}: the copy whole, first`);
+      const rest = ids.slice(copy.length);
+      t.deepEqual([...rest].sort(), [...written.get(agent)!].sort(), `round ${round} (${outcome}), agent ${agent}: every write, after the copy, none lost`);
+      for (const id of written.get(agent)!) t.is((await forker.getMessage('u', target, id))?.content[0]?.text, id);
+    }
+    const summary = await forker.getSession('u', target);
+    const total = (outcome === 'forked' ? source.length : 0) + 6;
+    t.is(summary?.messageCount, total, `round ${round}: the session counts what it holds`);
+    t.is((await forker.fetchSessionPage('u', target, { order: 'oldest', limit: 1000 })).items.length, total);
+  }
+  t.log(`outcomes over 8 rounds: ${JSON.stringify(outcomes)}`);
+  for (const store of [forker, ...writers]) await store.close();
 });

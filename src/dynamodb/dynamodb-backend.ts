@@ -80,14 +80,12 @@ export class DynamoDbBackend implements core.StorageBackend {
     return getSession(this.#ctx, userId, sessionId, cutoff);
   }
 
-  async updateSession(userId: string, sessionId: string, change: core.SessionChange): Promise<SessionSummary> {
-    await updateSession(this.#ctx, userId, sessionId, change);
-    return (await getSession(this.#ctx, userId, sessionId, change.cutoff))!;
+  updateSession(userId: string, sessionId: string, change: core.SessionChange): Promise<SessionSummary> {
+    return updateSession(this.#ctx, userId, sessionId, change);
   }
 
-  async forkSession(userId: string, fromSessionId: string, toSessionId: string, request: core.ForkRequest): Promise<SessionSummary> {
-    await forkSession(this.#ctx, userId, fromSessionId, toSessionId, request);
-    return (await getSession(this.#ctx, userId, toSessionId, request.cutoff))!;
+  forkSession(userId: string, fromSessionId: string, toSessionId: string, request: core.ForkRequest): Promise<SessionSummary> {
+    return forkSession(this.#ctx, userId, fromSessionId, toSessionId, request);
   }
 
   listSessions(userId: string, request: core.ListRequest): Promise<SessionSummary[]> {

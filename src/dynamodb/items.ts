@@ -72,6 +72,17 @@ export interface SessionState {
    * until their id items are filled in (legacy.ts).
    */
   hasIdItems: boolean;
+  /**
+   * Set while a fork copies messages into this (new) session (fork.ts): the item is a claim, not yet
+   * a session. Readers treat it as absent; writers wait until the fork publishes or abandons it.
+   * `t` is the claim's token, `n` counts its renewals (each copy transaction bumps it).
+   */
+  forking?: ForkClaim;
+}
+
+export interface ForkClaim {
+  t: string;
+  n: number;
 }
 
 /** Where an id item points: its message's conversation and seq, and what a conflict check needs. */
@@ -142,7 +153,8 @@ export function newSessionState(sessionId: string, createdAt: number, now: numbe
 export function sessionItem(userId: string, state: SessionState): Item {
   return {
     ...sessionKey(userId, state.sessionId),
-    [ATTR.activity]: activityKey(state.la, state.sessionId),
+    // A fork's claim has no activity key, so the byActivity index (listSessions) does not hold it.
+    ...(state.forking ? { fk: { ...state.forking } } : { [ATTR.activity]: activityKey(state.la, state.sessionId) }),
     sid: state.sessionId,
     v: state.v,
     o: state.o,
@@ -168,6 +180,7 @@ export function readSessionItem(item: Item): SessionState {
     title: item.ti as string | undefined,
     metadata: md === undefined || Object.keys(md).length === 0 ? undefined : md,
     hasIdItems: item.iv === IDS_VERSION,
+    ...(item.fk === undefined ? {} : { forking: { ...(item.fk as ForkClaim) } }),
   };
 }
 

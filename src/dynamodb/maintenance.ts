@@ -19,6 +19,7 @@ import {
   type Key,
   type StoredRow,
 } from './items.js';
+import { unlessForking } from './fork.js';
 import { lanePages, type Ctx } from './lanes.js';
 import { listUsers } from './reads.js';
 import { headOf } from './write-plan.js';
@@ -73,7 +74,7 @@ export function removeFromSession(ctx: Ctx, userId: string, sessionId: string, a
   return ctx.io.serial(userId, sessionId, () =>
     ctx.io.optimistic(async () => {
       const [session, user] = await ctx.io.get([sessionKey(userId, sessionId), userKey(userId)]);
-      const state = session && readSessionItem(session);
+      const state = unlessForking(ctx, userId, session && readSessionItem(session));
       if (!state) return { messages: deleter.count, sessions: 0 };
       const others = state.ag.filter((h) => h.a !== agentId);
       // The session goes with its last stored message (also when pruning emptied the other
@@ -168,7 +169,7 @@ function pruneSession(ctx: Ctx, userId: string, sessionId: string, request: Prun
   return ctx.io.serial(userId, sessionId, () =>
     ctx.io.optimistic(async () => {
       const [session] = await ctx.io.get([sessionKey(userId, sessionId)]);
-      const state = session && readSessionItem(session);
+      const state = unlessForking(ctx, userId, session && readSessionItem(session));
       if (!state) return deleter.count;
       const before = deleter.count;
       const heads: AgentHead[] = [];

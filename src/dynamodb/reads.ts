@@ -37,7 +37,8 @@ export async function readSession(ctx: Ctx, userId: string, sessionId: string, r
     bound = anchor.position;
   }
   const state = await readState(ctx, userId, sessionId);
-  if (!state) return [];
+  // A fork's claim (fork.ts) is no session yet.
+  if (!state || state.forking) return [];
   const limit = request.limit;
   const order = request.order;
   const lanes = await Promise.all(
@@ -112,7 +113,7 @@ export async function getMessage(ctx: Ctx, userId: string, sessionId: string, me
 
 export async function getSession(ctx: Ctx, userId: string, sessionId: string, cutoff: number | undefined): Promise<SessionSummary | null> {
   const state = await readState(ctx, userId, sessionId);
-  return state ? summarise(ctx, userId, state, cutoff) : null;
+  return state && !state.forking ? summarise(ctx, userId, state, cutoff) : null;
 }
 
 export async function listSessions(ctx: Ctx, userId: string, request: ListRequest): Promise<SessionSummary[]> {
@@ -133,7 +134,8 @@ export async function listSessions(ctx: Ctx, userId: string, request: ListReques
   return Promise.all(items.map((item) => summarise(ctx, userId, readSessionItem(item), request.cutoff)));
 }
 
-async function summarise(ctx: Ctx, userId: string, state: SessionState, cutoff: number | undefined): Promise<SessionSummary> {
+/** A session's summary from its session item; a Query per conversation only where the head's counts are inexact. */
+export async function summarise(ctx: Ctx, userId: string, state: SessionState, cutoff: number | undefined): Promise<SessionSummary> {
   const agents = await Promise.all(
     [...state.ag].sort((x, y) => compareIds(x.a, y.a)).map(async (head): Promise<AgentSummary> => {
       // A head's counts are exact while none of its messages can have expired, and its newest

@@ -28,6 +28,19 @@ export const MAX_CONFLICTS = 100;
 export type QueryInput = Omit<QueryCommandInput, 'TableName' | 'ConsistentRead'>;
 
 /**
+ * Thrown by an optimistic round that found its session busy (a fork copying into it): `settle`
+ * waits until the round can run again, and the round is run again without counting as a conflict.
+ */
+export class SessionBusy extends Error {
+  readonly settle: () => Promise<void>;
+
+  constructor(settle: () => Promise<void>) {
+    super('the session is being created by a fork');
+    this.settle = settle;
+  }
+}
+
+/**
  * Every request the backend sends goes through here: strongly consistent reads that follow
  * LastEvaluatedKey, transactions, batches with their unprocessed items resubmitted, transient
  * failures retried. It knows DynamoDB, not convostore's items.
@@ -109,8 +122,10 @@ export class TableIo {
     await retrying(what, () => this.doc.send(new TransactWriteCommand({ TransactItems: items as never })));
   }
 
-  async update(input: Omit<UpdateCommandInput, 'TableName'>, what = 'writing to DynamoDB'): Promise<void> {
-    await retrying(what, () => this.doc.send(new UpdateCommand({ ...input, TableName: this.table })));
+  /** One UpdateItem; resolves to the attributes it asked back (ReturnValues), if any. */
+  async update(input: Omit<UpdateCommandInput, 'TableName'>, what = 'writing to DynamoDB'): Promise<Item | undefined> {
+    const out = await retrying(what, () => this.doc.send(new UpdateCommand({ ...input, TableName: this.table })));
+    return out.Attributes;
   }
 
   /** Deletes every key, 25 per request, a few requests at once, resubmitting unprocessed items. */
@@ -145,12 +160,17 @@ export class TableIo {
   /**
    * Runs an optimistic round until it commits: `round` reads, plans and sends its conditioned
    * transaction; a failed condition means another writer came first, so it backs off and runs again.
+   * A round that found the session busy (SessionBusy) runs again once that settles.
    */
   async optimistic<T>(round: () => Promise<T>): Promise<T> {
     for (let conflicts = 0; ; ) {
       try {
         return await round();
       } catch (error) {
+        if (error instanceof SessionBusy) {
+          await error.settle();
+          continue;
+        }
         if (!isConditionFailure(error)) throw error;
         if (++conflicts > MAX_CONFLICTS) {
           throw new UnavailableError(`the session is written by too many writers at once; gave up after ${MAX_CONFLICTS} attempts`, error);

@@ -32,7 +32,7 @@ export const TX_MAX_BYTES = 3_900_000;
  * A session item holding many agents' heads (and a title and metadata) must fit in DynamoDB's
  * 400 KB together with its copy in the byActivity index (an LSI projection counts towards it).
  */
-const SESSION_ITEM_MAX_BYTES = 190_000;
+export const SESSION_ITEM_MAX_BYTES = 190_000;
 
 /**
  * One change to a session's messages. A write, a delete or a truncation is a list of units in the

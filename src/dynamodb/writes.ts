@@ -1,5 +1,6 @@
 import { repeats, skippedWhenFirstSent } from '../core/agent-squad.js';
 import type { EncodedMessage, MessageChange, RawMessage, SessionChange, WriteRequest, WriteResult } from '../core/backend.js';
+import type { SessionSummary } from '../types.js';
 import { conflictMessage } from '../core/conflicts.js';
 import { mergeSessionMetadata } from '../core/session-metadata.js';
 import { utf8Length } from '../core/bytes.js';
@@ -24,9 +25,11 @@ import {
   type StoredRow,
 } from './items.js';
 import { ensureIdItems, findWithLegacyIds } from './legacy.js';
+import { unlessForking } from './fork.js';
 import { findMessages, laneRows, newestRemaining, readState, resolveIdItems, type Ctx } from './lanes.js';
-import { readPage } from './reads.js';
+import { readPage, summarise } from './reads.js';
 import { isConditionFailure } from './retry.js';
+import type { TableIo } from './table-io.js';
 import { cloneState, headOf, transactions, type Plan, type Unit } from './write-plan.js';
 
 /** What earlier transactions of one call already committed, when a write needs several. */
@@ -58,7 +61,7 @@ async function writeRound(ctx: Ctx, request: WriteRequest, progress: Progress): 
   const { userId, sessionId, agentId } = key;
   const ids = [...new Set([...request.messages.map((m) => m.id), ...(request.deleteIds ?? [])])];
   const [sessionFound, ...idItems] = await ctx.io.get([sessionKey(userId, sessionId), ...ids.map((id) => idKey(userId, sessionId, id))]);
-  const state = sessionFound && readSessionItem(sessionFound);
+  const state = unlessForking(ctx, userId, sessionFound && readSessionItem(sessionFound));
   if (state && !state.hasIdItems) {
     await ensureIdItems(ctx, userId, sessionId, state);
     return writeRound(ctx, request, progress);
@@ -211,7 +214,7 @@ export async function deleteMessages(ctx: Ctx, userId: string, sessionId: string
   const progress: Progress = { committed: false, appended: new Set(), deleted: 0 };
   return ctx.io.serial(userId, sessionId, () =>
     ctx.io.optimistic(async () => {
-      const state = await ensureIdItems(ctx, userId, sessionId, await readState(ctx, userId, sessionId));
+      const state = unlessForking(ctx, userId, await ensureIdItems(ctx, userId, sessionId, await readState(ctx, userId, sessionId)));
       if (!state) return progress.deleted;
       const { found } = await findMessages(ctx, userId, sessionId, [...new Set(messageIds)]);
       const rows = [...found.values()];
@@ -229,7 +232,7 @@ export async function truncateAfter(ctx: Ctx, userId: string, sessionId: string,
     ctx.io.optimistic(async () => {
       const anchor = await findWithLegacyIds(ctx, userId, sessionId, messageId);
       if (!anchor) return progress.committed ? progress.deleted : null;
-      const state = await readState(ctx, userId, sessionId);
+      const state = unlessForking(ctx, userId, await readState(ctx, userId, sessionId));
       if (!state) return null;
       const rows = await laneRows(ctx, userId, sessionId, anchor.agentId, { order: 'newest', fromSeq: anchor.seq + (inclusive ? 0 : 1), keysOnly: true });
       if (rows.length === 0) return progress.deleted;
@@ -289,11 +292,13 @@ async function commit(ctx: Ctx, plan: Plan, progress: Progress): Promise<void> {
 /**
  * updateSession: creates the session when missing, then one UpdateItem sets or removes the title
  * and each metadata key on its own, conditioned on the version read (see sessionUpdateExpression).
+ * Resolves to the summary of the session item as the write left it (ReturnValues ALL_NEW), not
+ * read again.
  */
-export async function updateSession(ctx: Ctx, userId: string, sessionId: string, change: SessionChange): Promise<void> {
+export async function updateSession(ctx: Ctx, userId: string, sessionId: string, change: SessionChange): Promise<SessionSummary> {
   const changesFields = change.title !== undefined || Object.keys(change.metadata ?? {}).length > 0;
-  await ctx.io.optimistic(async () => {
-    let state = await readState(ctx, userId, sessionId);
+  const written = await ctx.io.optimistic(async (): Promise<SessionState | undefined> => {
+    let state = unlessForking(ctx, userId, await readState(ctx, userId, sessionId));
     if (!state) {
       // Created empty first (a chat can be named before its first message), then updated as any other.
       state = newSessionState(sessionId, change.now, Math.max(change.now, change.activityAt ?? change.now));
@@ -304,14 +309,23 @@ export async function updateSession(ctx: Ctx, userId: string, sessionId: string,
       // The merge the other backends store, here only to check its size: DynamoDB applies the keys itself.
       mergeSessionMetadata(decodeSessionMetadata(state), change.metadata);
     }
-    if (changesFields) await ctx.io.update(sessionUpdateExpression(userId, state, change), 'updating a DynamoDB session');
+    if (changesFields) state = await updateAndRead(ctx, sessionUpdateExpression(userId, state, change));
     if (change.activityAt !== undefined && state.la < change.activityAt) {
       try {
-        await ctx.io.update(activityUpdate(userId, sessionId, change.activityAt), 'updating a DynamoDB session');
+        state = await updateAndRead(ctx, activityUpdate(userId, sessionId, change.activityAt));
       } catch (error) {
-        // Another write moved the last activity at least as far: nothing to do.
+        // Another write moved the last activity at least as far: nothing to do but read where it is.
         if (!isConditionFailure(error)) throw error;
+        return undefined;
       }
     }
+    return state;
   });
+  const state = written ?? (await readState(ctx, userId, sessionId));
+  return summarise(ctx, userId, state ?? newSessionState(sessionId, change.now, change.now), change.cutoff);
+}
+
+/** One UpdateItem of a session item; the item as it left it. */
+async function updateAndRead(ctx: Ctx, input: Parameters<TableIo['update']>[0]): Promise<SessionState> {
+  return readSessionItem((await ctx.io.update({ ...input, ReturnValues: 'ALL_NEW' }, 'updating a DynamoDB session'))!);
 }
