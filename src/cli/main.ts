@@ -10,10 +10,13 @@ import { redact } from '../redact.js';
 import { commands } from './commands/index.js';
 import { knownSecrets } from './stores.js';
 
+/** convostore's package.json, looked for upwards from this module (src/cli/ under tsx, dist/src/cli/ built). */
 function version(): string {
-  for (const relative of ['../../package.json', '../../../package.json']) {
-    const path = fileURLToPath(new URL(relative, import.meta.url));
-    if (existsSync(path)) return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+  for (let up = '../'; up.length <= 4 * 3; up += '../') {
+    const path = fileURLToPath(new URL(`${up}package.json`, import.meta.url));
+    if (!existsSync(path)) continue;
+    const pkg = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version: string };
+    if (pkg.name === 'convostore') return pkg.version;
   }
   return 'unknown';
 }

@@ -5,10 +5,13 @@ import { MIGRATIONS_TABLE } from './schema-version.js';
 
 export { MIGRATIONS_TABLE };
 
-/** The checked-in drizzle-kit migrations, found from src/ (tsx) or dist/src/ (built). */
+/**
+ * The checked-in drizzle-kit migrations: the package's `migrations/` folder, looked for upwards from
+ * this module, which is src/sql/ under tsx and a bundled chunk somewhere under dist/ when built.
+ */
 export const migrationsFolder: string = (() => {
-  for (const relative of ['../../migrations/', '../../../migrations/']) {
-    const folder = fileURLToPath(new URL(relative, import.meta.url));
+  for (let up = '../'; up.length <= 5 * 3; up += '../') {
+    const folder = fileURLToPath(new URL(`${up}migrations/`, import.meta.url));
     if (existsSync(`${folder}meta/_journal.json`)) return folder;
   }
   throw new Error('convostore: the migrations folder is missing from this installation');
