@@ -146,6 +146,35 @@ test('show prints one conversation or a whole session, as a table or --json', as
   t.is(missing.stderr, 'convostore: user "alice" has no session "nope"\n');
 });
 
+test('show streams a long session as a table, 500 rows at a time: a later page that needs wider columns or metadata gets the header again', async (t) => {
+  const file = tempFile(dir);
+  const store = await openStorage(file, { clock: tickingClock(), logger: null });
+  const turn = (n: number, extra: object = {}) => ({ role: n % 2 === 0 ? ('user' as const) : ('assistant' as const), content: `m${n}`, ...extra });
+  for (let i = 0; i < 5; i++) await store.saveChatMessages('u', 'long', 'a', Array.from({ length: 100 }, (_, j) => turn(i * 100 + j)));
+  // The 501st message and on: another agent with a longer id, and the first metadata of the session.
+  await store.saveChatMessages('u', 'long', 'a much longer agent', [turn(500, { metadata: { k: 1 } }), turn(501)]);
+  await store.saveChatMessage('u', 'long', 'a', turn(502));
+  const ids = (await store.fetchSessionPage('u', 'long', { order: 'oldest', limit: 1000 })).items.map((m) => m.id);
+  await store.close();
+
+  const run = await cli(['show', 'u', 'long', '--url', file]);
+  t.is(run.code, 0, run.stderr);
+  const lines = run.stdout.trimEnd().split('\n');
+  t.is(lines.length, 1 + 500 + 1 + 3);
+  t.regex(lines[0]!, /^TIME \(UTC\)\s+AGENT\s+SEQ\s+ROLE\s+ID\s+CONTENT$/);
+  t.regex(lines[501]!, /^TIME \(UTC\)\s+AGENT\s+SEQ\s+ROLE\s+ID\s+METADATA\s+CONTENT$/);
+  const rows = [...lines.slice(1, 501), ...lines.slice(502)];
+  t.deepEqual(rows.map((r) => /\S+$/.exec(r)![0]), Array.from({ length: 503 }, (_, n) => `m${n}`), 'every message, in write order');
+  rows.forEach((row, n) => t.true(row.includes(ids[n]!), `row ${n} has its message's id`));
+  // Each block is aligned under its own header: the first sized to the first page, the second wider.
+  const column = (line: string, text: string) => line.indexOf(text);
+  t.is(column(lines[0]!, 'ID'), 'yyyy-mm-dd hh:mm:ss  AGENT  SEQ  ASSISTANT  '.length);
+  for (const n of [1, 250, 500]) t.is(column(lines[n]!, ids[n - 1]!), column(lines[0]!, 'ID'));
+  t.is(column(lines[501]!, 'ROLE'), 'yyyy-mm-dd hh:mm:ss  a much longer agent  SEQ  '.length);
+  for (const n of [502, 503, 504]) t.is(column(lines[n]!, ids[n - 2]!), column(lines[501]!, 'ID'));
+  t.regex(lines[502]!, /\s+a much longer agent\s+1\s+user\s+\S+\s+\{"k":1\}\s+m500$/);
+});
+
 test('show and sessions print titles and metadata; --json has them', async (t) => {
   const file = tempFile(dir);
   const store = await openStorage(file, { clock: tickingClock(), logger: null });

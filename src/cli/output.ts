@@ -52,12 +52,15 @@ export async function writeJsonArray(out: LineWriter, items: AsyncIterable<unkno
 export function table(headers: string[], rows: string[][]): string {
   // reduce, not Math.max(...rows): a spread of every row would overflow the stack on a long table.
   const widths = headers.map((h, i) => rows.reduce((width, r) => Math.max(width, (r[i] ?? '').length), h.length));
-  const format = (cells: string[]) =>
-    cells
-      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [format(headers), ...rows.map(format)].join('\n');
+  return [tableLine(headers, widths), ...rows.map((row) => tableLine(row, widths))].join('\n');
+}
+
+/** One line of a table: every cell but the last padded to its column's width, two spaces apart. */
+export function tableLine(cells: string[], widths: number[]): string {
+  return cells
+    .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+    .join('  ')
+    .trimEnd();
 }
 
 /** A JSON value on one line, cut to `width` characters when given. */

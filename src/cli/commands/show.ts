@@ -4,12 +4,14 @@ import type { SessionMessage } from '../../types.js';
 import { stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { options } from '../options.js';
-import { LineWriter, writeJsonArray, contentSummary, jsonSummary, table, time } from '../output.js';
+import { LineWriter, writeJsonArray, contentSummary, jsonSummary, tableLine, time } from '../output.js';
 import { READ_PAGE, sessionMessages } from '../source.js';
 import { openStore, resolveUrl, using } from '../stores.js';
 
 /** Metadata is cut to this many characters in a table on a terminal, unless --full. */
 const METADATA_WIDTH = 40;
+/** Rows printed (and held) at a time; the table's columns are sized to the first such page. */
+const TABLE_PAGE = READ_PAGE;
 
 export const show: Command = {
   name: 'show',
@@ -20,7 +22,9 @@ export const show: Command = {
     'and metadata come first, then a table with each message\'s id (and metadata, when any message has\n' +
     'some). --json prints {"session": <summary as `sessions --json` shows it>, "messages": [\n' +
     '{ agentId, id, seq, role, content, metadata?, timestamp }, …]}. On a terminal, content and metadata\n' +
-    'are cut to the screen width unless --full is given.',
+    'are cut to the screen width unless --full is given. Both forms stream: the table is printed 500\n' +
+    'rows at a time, its columns sized to the first 500; a later page that needs wider columns (or a\n' +
+    'METADATA column) gets the header again.',
   options: { url: options.url, json: options.json, full: { type: 'boolean', description: 'never shorten content or metadata' } },
   positionals: { min: 2, max: 3, names: 'USER and SESSION' },
   async run({ values, positionals }) {
@@ -38,36 +42,61 @@ export const show: Command = {
       }
       if (session?.title !== undefined) await out.line(`Title: ${session.title}`);
       if (session?.metadata !== undefined) await out.line(`Metadata: ${JSON.stringify(session.metadata)}`);
-      // The table is sized to its widest cells, so the messages are gathered first (show is for reading).
-      const shown: SessionMessage[] = [];
-      for await (const m of messages) shown.push(m);
-      if (shown.length === 0) {
-        process.stderr.write(`no messages stored for (${[userId, sessionId, agentId].filter((x) => x !== undefined).join(', ')})\n`);
-        return 0;
-      }
-      await out.line(messageTable(shown, values.full === true));
+      const shown = await printTable(out, messages, values.full === true);
+      if (shown === 0) process.stderr.write(`no messages stored for (${[userId, sessionId, agentId].filter((x) => x !== undefined).join(', ')})\n`);
       return 0;
     });
   },
 };
 
-function messageTable(messages: SessionMessage[], full: boolean): string {
-  const withMetadata = messages.some((m) => m.metadata !== undefined);
-  const headers = ['TIME (UTC)', 'AGENT', 'SEQ', 'ROLE', 'ID', ...(withMetadata ? ['METADATA'] : []), 'CONTENT'];
-  const terminal = process.stdout.isTTY && !full;
-  const cells = messages.map((m) => [
-    time(m.timestamp),
-    m.agentId,
-    String(m.seq),
-    m.role,
-    m.id,
-    ...(withMetadata ? [m.metadata === undefined ? '' : jsonSummary(m.metadata, terminal ? METADATA_WIDTH : undefined)] : []),
-  ]);
-  // On a terminal the content column gets what the other columns leave of its width.
-  const fixed = headers.length - 1;
-  const used = headers.slice(0, fixed).reduce((sum, h, i) => sum + cells.reduce((w, row) => Math.max(w, row[i]!.length), h.length) + 2, 0);
-  const width = terminal ? Math.max(20, (process.stdout.columns ?? 100) - used) : undefined;
-  return table(headers, cells.map((row, i) => [...row, contentSummary(messages[i]!.content, width)]));
+/** Columns before the content's; the content column runs free. */
+interface Layout {
+  metadata: boolean;
+  widths: number[];
+}
+
+/**
+ * Prints the table a page (TABLE_PAGE rows) at a time, so a session of any size holds one page:
+ * columns are sized to the first page. A later page that needs wider columns, or a METADATA column
+ * the first page did not have, gets the header again, sized to it (columns never narrow).
+ * Returns how many messages were printed.
+ */
+async function printTable(out: LineWriter, messages: AsyncIterable<SessionMessage>, full: boolean): Promise<number> {
+  const terminal = process.stdout.isTTY === true && !full;
+  let layout: Layout | undefined;
+  let page: SessionMessage[] = [];
+  let printed = 0;
+  const flush = async () => {
+    if (page.length === 0) return;
+    const metadata = layout?.metadata === true || page.some((m) => m.metadata !== undefined);
+    const headers = ['TIME (UTC)', 'AGENT', 'SEQ', 'ROLE', 'ID', ...(metadata ? ['METADATA'] : []), 'CONTENT'];
+    const rows = page.map((m) => [
+      time(m.timestamp),
+      m.agentId,
+      String(m.seq),
+      m.role,
+      m.id,
+      ...(metadata ? [m.metadata === undefined ? '' : jsonSummary(m.metadata, terminal ? METADATA_WIDTH : undefined)] : []),
+    ]);
+    // The METADATA column, when it comes, is the last before CONTENT: earlier widths keep their places.
+    const widths = headers.slice(0, -1).map((h, i) => rows.reduce((w, row) => Math.max(w, row[i]!.length), Math.max(h.length, layout?.widths[i] ?? 0)));
+    if (!layout || layout.metadata !== metadata || widths.some((w, i) => w !== layout!.widths[i])) {
+      layout = { metadata, widths };
+      await out.line(tableLine(headers, widths));
+    }
+    // On a terminal the content column gets what the other columns leave of its width.
+    const used = widths.reduce((sum, w) => sum + w + 2, 0);
+    const width = terminal ? Math.max(20, (process.stdout.columns ?? 100) - used) : undefined;
+    for (let i = 0; i < rows.length; i++) await out.line(tableLine([...rows[i]!, contentSummary(page[i]!.content, width)], widths));
+    printed += page.length;
+    page = [];
+  };
+  for await (const m of messages) {
+    page.push(m);
+    if (page.length >= TABLE_PAGE) await flush();
+  }
+  await flush();
+  return printed;
 }
 
 async function* conversation(store: ChatStore, userId: string, sessionId: string, agentId: string): AsyncGenerator<SessionMessage> {
