@@ -55,11 +55,28 @@ export async function openSqlite(database: string | Database.Database, options: 
   }
 }
 
+/**
+ * The addon's path, when it is where better-sqlite3 builds or downloads it. Without it better-sqlite3
+ * asks the `bindings` package, which probes a dozen candidate paths by requiring them: ~10 ms of
+ * every cold start here. Elsewhere (a custom build) `undefined` lets it search as usual.
+ */
+let addonPath: string | null | undefined;
+function nativeBinding(): string | undefined {
+  if (addonPath === undefined) {
+    try {
+      addonPath = require.resolve('better-sqlite3/build/Release/better_sqlite3.node');
+    } catch {
+      addonPath = null;
+    }
+  }
+  return addonPath ?? undefined;
+}
+
 function openFile(path: string, timeout: number): Database.Database {
   let database: Database.Database | undefined;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    database = new Database(path, { timeout });
+    database = new Database(path, { timeout, nativeBinding: nativeBinding() });
     const db = database;
     // Switching a new file to WAL needs an exclusive lock; when two processes open it at once,
     // SQLite refuses one with SQLITE_BUSY at once instead of calling the busy handler (both hold a
