@@ -316,3 +316,28 @@ test('forkSession racing writers of the target: the fork wins whole or fails wit
   t.log(`outcomes over 8 rounds: ${JSON.stringify(outcomes)}`);
   for (const store of [forker, ...writers]) await store.close();
 });
+
+test('a claim left by a fork that died: readers see no session; a writer waits out the lease, removes it and what it copied, and writes', async (t) => {
+  const table = await freshTable(local);
+  const doc = DynamoDBDocumentClient.from(local.client);
+  const t0 = 1_700_000_000_000;
+  // What a fork that died after its first transaction leaves: the claim (no activity key) and a copied message with its id item.
+  await doc.send(new PutCommand({ TableName: table, Item: { PK: userPk('u'), SK: sessionSk('s'), sid: 's', v: 'claim', o: 1, ca: t0, la: t0, ag: [], iv: 2, fk: { t: 'dead', n: 2 } } }));
+  await doc.send(new PutCommand({ TableName: table, Item: { PK: messagesPk('u', 's'), SK: messageSk('a', 1), i: 'copied', a: 'a', q: 1, ord: 1, r: 'user', c: '[{"text":"copied"}]', ts: t0 } }));
+  await doc.send(new PutCommand({ TableName: table, Item: { PK: messagesPk('u', 's'), SK: 'i6:copied', a: 'a', q: 1, r: 'user' } }));
+  const store = new DynamoDbChatStorage(table, { ...localOptions(local), logger: null });
+  t.is(await store.getSession('u', 's'), null);
+  t.deepEqual((await store.listSessions('u')).items, []);
+  t.deepEqual((await store.fetchSessionPage('u', 's')).items, []);
+  await store.saveChatMessage('u', 'src', 'a', { id: 'x', role: 'user', content: 'x' });
+  await t.throwsAsync(store.forkSession('u', 's', 'other'), { code: 'NOT_FOUND' }, 'a claim is no source');
+  await t.throwsAsync(store.forkSession('u', 'src', 's'), { code: 'CONFLICT' }, 'nor a free target');
+  const started = Date.now();
+  await store.saveChatMessage('u', 's', 'a', { id: 'mine', role: 'user', content: 'mine' });
+  t.true(Date.now() - started >= 30_000, 'the writer waited for the lease');
+  t.deepEqual((await store.fetchChat('u', 's', 'a')).map(text), ['mine']);
+  t.is(await store.getMessage('u', 's', 'copied'), null);
+  t.is((await store.getSession('u', 's'))?.messageCount, 1);
+  t.is(await countItems(local.client, table), 7, "user, two sessions' message and id items: nothing of the dead fork");
+  await store.close();
+});
