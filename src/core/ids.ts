@@ -7,19 +7,6 @@
  */
 export type IdGenerator = () => string;
 
-/**
- * Random bytes from the platform's CSPRNG. On Node, `node:crypto` reached through
- * `process.getBuiltinModule` (no import, so edge bundles stay free of `node:`): the first touch of
- * the global `crypto` makes Node load its whole Web Crypto implementation, ~5 ms of a cold start.
- * Elsewhere (workerd, browsers, Deno), Web Crypto's `getRandomValues`.
- */
-const fillRandom: (bytes: Uint8Array) => void = (() => {
-  const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const node = process?.getBuiltinModule?.('node:crypto') as { randomFillSync?: (bytes: Uint8Array) => void } | undefined;
-  const randomFillSync = node?.randomFillSync;
-  return randomFillSync ? (bytes) => void randomFillSync(bytes) : (bytes) => void crypto.getRandomValues(bytes);
-})();
-
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 export function uuidv7Generator(clock: () => number = Date.now): IdGenerator {
@@ -31,14 +18,14 @@ export function uuidv7Generator(clock: () => number = Date.now): IdGenerator {
     const now = Math.max(0, Math.floor(clock()));
     if (now > lastMs) {
       lastMs = now;
-      fillRandom(bytes);
+      crypto.getRandomValues(bytes);
       bytes[6]! &= 0x07; // leave headroom in the counter's top bits
     } else {
       increment(bytes);
       if ((bytes[6]! & 0xf0) !== 0) {
         // The counter ran out within one millisecond: borrow the next one.
         lastMs += 1;
-        fillRandom(bytes);
+        crypto.getRandomValues(bytes);
         bytes[6]! &= 0x07;
       }
     }
