@@ -41,7 +41,8 @@ export interface StorageBackend {
   truncateAfter(userId: string, sessionId: string, messageId: string, inclusive: boolean): Promise<number | null>;
   getSession(userId: string, sessionId: string, cutoff: number | undefined): Promise<SessionSummary | null>;
   /** Creates the session when missing; never moves last activity backwards. Resolves to its summary afterwards. */
-  updateSession(userId: string, sessionId: string, request: SessionChange): Promise<SessionSummary>;
+  /** Resolves to the session's summary afterwards, or to undefined when `request.summary` is false. */
+  updateSession(userId: string, sessionId: string, request: SessionChange): Promise<SessionSummary | undefined>;
   /** Resolves to the fork's summary. */
   forkSession(userId: string, fromSessionId: string, toSessionId: string, request: ForkRequest): Promise<SessionSummary>;
   listSessions(userId: string, request: ListRequest): Promise<SessionSummary[]>;
@@ -160,6 +161,12 @@ export interface SessionChange {
   activityAt?: number;
   /** For the summary the call resolves to: messages older than this are not counted. */
   cutoff: number | undefined;
+  /**
+   * Whether to resolve to the summary. importSession does not need it, and counting a session's
+   * messages costs time in proportion to its size: once per imported chunk, a large session's import
+   * would be quadratic.
+   */
+  summary: boolean;
 }
 
 /**

@@ -347,7 +347,8 @@ export class ChatStore implements ChatStorage {
       const title = change.title === undefined || change.title === null ? change.title : checkTitle('update.title', change.title);
       const metadata = change.metadata === undefined ? undefined : checkSessionMetadata('update.metadata', change.metadata);
       const now = checkClock(this.#clock());
-      return this.#backend.updateSession(user, session, { title, metadata, now, cutoff: this.#cutoff(now) });
+      const summary = await this.#backend.updateSession(user, session, { title, metadata, now, cutoff: this.#cutoff(now), summary: true });
+      return summary!;
     });
   }
 
@@ -376,7 +377,7 @@ export class ChatStore implements ChatStorage {
       const now = checkClock(this.#clock());
       const createdAt = plan.createdAt ?? plan.runs[0]?.messages[0]?.timestamp ?? now;
       if (plan.title !== undefined || plan.metadata !== undefined) {
-        await this.#backend.updateSession(user, session, { title: plan.title, metadata: plan.metadata, now: createdAt, cutoff: undefined });
+        await this.#backend.updateSession(user, session, { title: plan.title, metadata: plan.metadata, now: createdAt, cutoff: undefined, summary: false });
       }
       const result: ImportResult = { imported: 0, unchanged: 0 };
       for (const run of plan.runs) {
@@ -398,7 +399,7 @@ export class ChatStore implements ChatStorage {
       }
       const activityAt = plan.lastActivityAt ?? plan.runs[plan.runs.length - 1]?.messages.at(-1)?.timestamp;
       if (activityAt !== undefined && (plan.runs.length > 0 || plan.lastActivityAt !== undefined)) {
-        await this.#backend.updateSession(user, session, { title: undefined, metadata: undefined, now: createdAt, activityAt, cutoff: undefined });
+        await this.#backend.updateSession(user, session, { title: undefined, metadata: undefined, now: createdAt, activityAt, cutoff: undefined, summary: false });
       }
       return result;
     });

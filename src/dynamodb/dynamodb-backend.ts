@@ -80,7 +80,7 @@ export class DynamoDbBackend implements core.StorageBackend {
     return getSession(this.#ctx, userId, sessionId, cutoff);
   }
 
-  updateSession(userId: string, sessionId: string, change: core.SessionChange): Promise<SessionSummary> {
+  updateSession(userId: string, sessionId: string, change: core.SessionChange): Promise<SessionSummary | undefined> {
     return updateSession(this.#ctx, userId, sessionId, change);
   }
 

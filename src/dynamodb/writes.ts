@@ -295,7 +295,7 @@ async function commit(ctx: Ctx, plan: Plan, progress: Progress): Promise<void> {
  * Resolves to the summary of the session item as the write left it (ReturnValues ALL_NEW), not
  * read again.
  */
-export async function updateSession(ctx: Ctx, userId: string, sessionId: string, change: SessionChange): Promise<SessionSummary> {
+export async function updateSession(ctx: Ctx, userId: string, sessionId: string, change: SessionChange): Promise<SessionSummary | undefined> {
   const changesFields = change.title !== undefined || Object.keys(change.metadata ?? {}).length > 0;
   const written = await ctx.io.optimistic(async (): Promise<SessionState | undefined> => {
     let state = unlessForking(ctx, userId, await readState(ctx, userId, sessionId));
@@ -321,6 +321,7 @@ export async function updateSession(ctx: Ctx, userId: string, sessionId: string,
     }
     return state;
   });
+  if (!change.summary) return undefined;
   const state = written ?? (await readState(ctx, userId, sessionId));
   return summarise(ctx, userId, state ?? newSessionState(sessionId, change.now, change.now), change.cutoff);
 }

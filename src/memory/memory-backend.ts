@@ -245,14 +245,14 @@ export class MemoryBackend implements StorageBackend {
     return session ? summarise(sessionId, session, cutoff) : null;
   }
 
-  async updateSession(userId: string, sessionId: string, change: SessionChange): Promise<SessionSummary> {
+  async updateSession(userId: string, sessionId: string, change: SessionChange): Promise<SessionSummary | undefined> {
     const session = this.#session(userId, sessionId) ?? this.#create(userId, sessionId, change.now, change.now);
     if (change.title !== undefined) session.title = change.title ?? undefined;
     if (change.metadata !== undefined) {
       session.metadata = mergeSessionMetadata(session.metadata, change.metadata);
     }
     if (change.activityAt !== undefined) session.lastActivityAt = Math.max(session.lastActivityAt, change.activityAt);
-    return summarise(sessionId, session, change.cutoff);
+    return change.summary ? summarise(sessionId, session, change.cutoff) : undefined;
   }
 
   async forkSession(userId: string, fromSessionId: string, toSessionId: string, request: ForkRequest): Promise<SessionSummary> {

@@ -222,7 +222,7 @@ export class SqlBackend implements StorageBackend {
     return toSummaries(rows)[0] ?? null;
   }
 
-  async updateSession(userId: string, sessionId: string, change: SessionChange): Promise<SessionSummary> {
+  async updateSession(userId: string, sessionId: string, change: SessionChange): Promise<SessionSummary | undefined> {
     const base = {
       userId,
       sessionId,
@@ -248,9 +248,9 @@ export class SqlBackend implements StorageBackend {
       const [, updated, summary] = await this.#driver.batch([
         { query: q.upsertUser, values: base },
         { query: q.updateSession, values: { ...base, previous, metadata } },
-        { query: q.getSession, values: base },
+        ...(change.summary ? [{ query: q.getSession, values: base }] : []),
       ]);
-      if (updated!.changes > 0) return toSummaries(summary!.rows)[0]!;
+      if (updated!.changes > 0) return summary && toSummaries(summary.rows)[0]!;
     }
     throw new ConflictError('updateSession: the session metadata kept changing under this update; try again');
   }
