@@ -25,17 +25,41 @@ export function collapseConsecutive(messages: EncodedMessage[], policy: Consecut
 }
 
 /**
- * Under `skip`, whether the write's first new message was skipped when this same write was first
- * applied, and must be skipped again now that it is sent again (a lost answer, a client retry).
- * Only that message can have been skipped against the stored last one (the batch's own repeats are
- * collapsed before the backend sees it), and it then no longer meets that message: the messages the
- * write put after it are stored now. So: a message after it in the write is already stored
- * identically (`identical`, by id). Without this the retry would append it after them.
+ * Which of a write's new messages (`fresh`, in write order; ids not stored) are appended, under the
+ * consecutive-role rule: a `user` or `assistant` message whose role repeats the new message before it
+ * (the first: the conversation's last live message, `lastRole`) is skipped (`skip`) or refused
+ * (`throw`, ConsecutiveRoleError). Stored messages of an upsert are replaced in place, not appended,
+ * so they take no part in it.
+ *
+ * Under `skip` a write can be sent again (a lost answer): its new messages are then the ones its
+ * first attempt skipped, and they must be skipped again, though they may no longer repeat anything
+ * (what they repeated is stored now, after them). So a new message followed in the write by one
+ * already stored identically (`identical`, by id) is skipped, and the rule restarts after the last
+ * such message from the stored last one, which that message is.
  */
-export function skippedWhenFirstSent(messages: readonly EncodedMessage[], firstNew: EncodedMessage, identical: ReadonlySet<string>): boolean {
-  if (identical.size === 0) return false;
-  for (let i = messages.indexOf(firstNew) + 1; i < messages.length; i++) if (identical.has(messages[i]!.id)) return true;
-  return false;
+export function appendable(
+  messages: readonly EncodedMessage[],
+  fresh: readonly EncodedMessage[],
+  lastRole: string | undefined,
+  policy: ConsecutiveRolePolicy,
+  identical: ReadonlySet<string>,
+): EncodedMessage[] {
+  if (policy === 'keep') return [...fresh];
+  let resentBefore = 0;
+  if (policy === 'skip' && identical.size > 0) messages.forEach((m, i) => identical.has(m.id) && (resentBefore = i));
+  const resent = new Set(messages.slice(0, resentBefore));
+  const kept: EncodedMessage[] = [];
+  let previous = lastRole;
+  for (const m of fresh) {
+    if (resent.has(m)) continue;
+    if (repeats(previous, m.role)) {
+      if (policy === 'throw') throw new ConsecutiveRoleError(m.role);
+      continue; // its role is `previous`'s: nothing to update
+    }
+    kept.push(m);
+    previous = m.role;
+  }
+  return kept;
 }
 
 /** True when `next` following `last` is a consecutive repeat under Agent Squad's rule (v2: user/assistant only). */

@@ -79,16 +79,19 @@ export type WriteMode = 'append' | 'upsert';
 export interface WriteRequest {
   key: ConversationKey;
   /**
-   * May be empty (an upsert that only deletes). Ids are distinct. Under `skip` and `throw` the
-   * user/assistant roles already alternate within the batch.
+   * May be empty (an upsert that only deletes). Ids are distinct. In an append, under `skip` and
+   * `throw`, the user/assistant roles already alternate within the batch; an upsert's do not (its
+   * stored messages take no part in the rule): see `appendable` in agent-squad.ts.
    */
   messages: EncodedMessage[];
   mode: WriteMode;
   /**
-   * How the first message to be appended (its id not yet in the session) meets the conversation's
-   * last live stored message (timestamp >= cutoff), when both are `user` or both `assistant`: `skip`
-   * drops it, `throw` refuses the whole write with ConsecutiveRoleError, `keep` appends it. `system`
-   * and `tool` messages never repeat. The check and the write must be one atomic step.
+   * How each message to be appended (its id not yet in the session) meets the one appended before
+   * it, the first the conversation's last live stored message (timestamp >= cutoff), when both are
+   * `user` or both `assistant`: `skip` drops it, `throw` refuses the whole write with
+   * ConsecutiveRoleError, `keep` appends it; `system` and `tool` messages never repeat; under
+   * `skip`, a write sent again skips what it skipped first (agent-squad.ts, `appendable`). The
+   * check and the write must be one atomic step.
    */
   policy: ConsecutiveRolePolicy;
   /** upsertMessages: ids of this conversation to remove before anything else is written. */

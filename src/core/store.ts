@@ -186,7 +186,10 @@ export class ChatStore implements ChatStorage {
     window: number | undefined,
     extra: { deleteIds?: string[]; expectLastIds?: string[] } = {},
   ) {
-    const messages = collapseConsecutive(encoded, policy);
+    // An append's messages all go to the end, so the batch's own repeats can go before the write. An
+    // upsert's stored messages are replaced in place and take no part in the rule: the backend applies
+    // it to the messages it appends, once it knows which those are.
+    const messages = mode === 'append' ? collapseConsecutive(encoded, policy) : encoded;
     const now = checkClock(this.#clock());
     const cutoff = this.#cutoff(now);
     const result = await this.#backend.write({
@@ -204,7 +207,10 @@ export class ChatStore implements ChatStorage {
     // Agent Squad logs each skipped message; so do we, whichever layer skipped it.
     if (messages.length < encoded.length) this.#log?.(consecutiveNotice(firstDropped(encoded, messages), key.agentId));
     if (result.appended + result.replaced + result.unchanged < messages.length) {
-      this.#log?.(consecutiveNotice(messages[0]!.role, key.agentId));
+      // An upsert resolves to what it stored: the first message missing from it is the one skipped.
+      const stored = new Set(result.stored.map((m) => m.id));
+      const skipped = mode === 'upsert' ? messages.find((m) => !stored.has(m.id)) : undefined;
+      this.#log?.(consecutiveNotice((skipped ?? messages[0]!).role, key.agentId));
     }
     return result;
   }

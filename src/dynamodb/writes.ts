@@ -1,10 +1,10 @@
-import { repeats, skippedWhenFirstSent } from '../core/agent-squad.js';
+import { appendable } from '../core/agent-squad.js';
 import type { EncodedMessage, MessageChange, RawMessage, SessionChange, WriteRequest, WriteResult } from '../core/backend.js';
 import type { SessionSummary } from '../types.js';
 import { conflictMessage } from '../core/conflicts.js';
 import { mergeSessionMetadata } from '../core/session-metadata.js';
 import { utf8Length } from '../core/bytes.js';
-import { ConflictError, ConsecutiveRoleError, TooLargeError } from '../errors.js';
+import { ConflictError, TooLargeError } from '../errors.js';
 import {
   decodeSessionMetadata,
   idKey,
@@ -122,19 +122,14 @@ async function writeRound(ctx: Ctx, request: WriteRequest, progress: Progress): 
       lastSeq = skip.size === 0 && !head.u ? head.s : (tail?.seq ?? 0);
     }
   }
-  if (fresh.length > 0 && request.policy !== 'keep' && repeats(lastRole, fresh[0]!.role)) {
-    if (request.policy === 'throw') throw new ConsecutiveRoleError(fresh[0]!.role);
-    fresh.shift();
-  } else if (fresh.length > 0 && request.policy === 'skip' && skippedWhenFirstSent(request.messages, fresh[0]!, identical)) {
-    fresh.shift();
-  }
+  const appended = appendable(request.messages, fresh, lastRole, request.policy, identical);
   // Only deletes, and nothing to delete: no session is created or touched (as on every backend).
   if (request.messages.length === 0 && deleting.size === 0) return { appended: 0, replaced: 0, unchanged: 0, stored: [] };
 
   // Retention: the newest keepLast stay; the batch's own oldest messages are never written when
   // they would go at once.
   const storedAfterDeletes = (head?.n ?? 0) - deleting.size;
-  const excess = request.keepLast === undefined ? 0 : Math.max(0, storedAfterDeletes + fresh.length - request.keepLast);
+  const excess = request.keepLast === undefined ? 0 : Math.max(0, storedAfterDeletes + appended.length - request.keepLast);
   const trimStored = Math.min(excess, storedAfterDeletes);
   const passes = excess - trimStored;
   const trimmed =
@@ -148,7 +143,7 @@ async function writeRound(ctx: Ctx, request: WriteRequest, progress: Progress): 
   for (const row of deleting.values()) units.push({ kind: 'delete', row });
   for (const [row, m] of replace) units.push({ kind: 'replace', row, json: m.json, metadata: m.metadata });
   const seqs = new Map<string, number>();
-  fresh.forEach((m, i) => {
+  appended.forEach((m, i) => {
     const seq = lastSeq + 1 + i;
     seqs.set(m.id, seq);
     const staleId: IdPointer | undefined = deleting.has(m.id) ? undefined : stale.get(m.id);
@@ -164,7 +159,7 @@ async function writeRound(ctx: Ctx, request: WriteRequest, progress: Progress): 
     now: request.now,
     finish: (s) => {
       const h = headOf(s, agentId);
-      if (h?.u && fresh.length === 0) {
+      if (h?.u && appended.length === 0) {
         if (tail) Object.assign(h, { s: tail.seq, r: tail.role });
         delete h.u;
       }
@@ -178,7 +173,7 @@ async function writeRound(ctx: Ctx, request: WriteRequest, progress: Progress): 
     const gone = new Set(trimmed.map((r) => r.id));
     const stored: RawMessage[] = [];
     const replaced = new Map(replace.map(([row, m]) => [m.id, m]));
-    fresh.forEach((m, i) => {
+    appended.forEach((m, i) => {
       if (i >= passes) stored.push({ id: m.id, seq: seqs.get(m.id)!, role: m.role, json: m.json, metadata: m.metadata, timestamp: m.timestamp });
     });
     const byId = new Map(stored.map((r) => [r.id, r]));
@@ -190,7 +185,7 @@ async function writeRound(ctx: Ctx, request: WriteRequest, progress: Progress): 
       const next = replaced.get(m.id);
       return [{ id: row.id, seq: row.seq, role: row.role, json: next?.json ?? row.json, metadata: next ? next.metadata : row.metadata, timestamp: row.timestamp }];
     });
-    return { appended: fresh.length + appendedBefore, replaced: replace.length, unchanged, stored: out };
+    return { appended: appended.length + appendedBefore, replaced: replace.length, unchanged, stored: out };
   }
 }
 

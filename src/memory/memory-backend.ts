@@ -1,8 +1,8 @@
-import { repeats, skippedWhenFirstSent } from '../core/agent-squad.js';
+import { appendable } from '../core/agent-squad.js';
 import { compareIds } from '../core/validate.js';
 import { utf8Length } from '../core/bytes.js';
 import { mergeSessionMetadata } from '../core/session-metadata.js';
-import { ConflictError, ConsecutiveRoleError, NotFoundError, TooLargeError } from '../errors.js';
+import { ConflictError, NotFoundError, TooLargeError } from '../errors.js';
 import type { ConversationKey, DeleteResult, Metadata, SessionSummary } from '../types.js';
 import type {
   EncodedMessage,
@@ -88,12 +88,7 @@ export class MemoryBackend implements StorageBackend {
     }
     const unchanged = request.mode === 'append' ? identical.size : 0;
     const lastRole = newestLive(kept, 1, cutoff)[0]?.role;
-    if (fresh.length > 0 && request.policy !== 'keep' && repeats(lastRole, fresh[0]!.role)) {
-      if (request.policy === 'throw') throw new ConsecutiveRoleError(fresh[0]!.role);
-      fresh.shift();
-    } else if (fresh.length > 0 && request.policy === 'skip' && skippedWhenFirstSent(request.messages, fresh[0]!, identical)) {
-      fresh.shift();
-    }
+    const appended = appendable(request.messages, fresh, lastRole, request.policy, identical);
     if (request.messages.length === 0) {
       // Only deletes: no session is created or touched, and one emptied by them goes.
       if (!session || deleting.size === 0) return { appended: 0, replaced: 0, unchanged: 0, stored: [], window: [] };
@@ -118,7 +113,7 @@ export class MemoryBackend implements StorageBackend {
       stored.metadata = m.metadata;
     }
     let seq = conversation[conversation.length - 1]?.seq ?? 0;
-    for (const m of fresh) {
+    for (const m of appended) {
       const message: Message = { ...m, seq: ++seq, agentId: key.agentId, position: this.#writes++ };
       conversation.push(message);
       session.byId.set(m.id, message);
@@ -134,7 +129,7 @@ export class MemoryBackend implements StorageBackend {
     });
     const window =
       request.window === 0 ? [] : (await this.readPage(key, { order: 'newest', afterSeq: undefined, limit: request.window, cutoff })).reverse();
-    return { appended: fresh.length, replaced: replace.length, unchanged, stored, window };
+    return { appended: appended.length, replaced: replace.length, unchanged, stored, window };
   }
 
   async readPage(key: ConversationKey, request: ReadRequest): Promise<RawMessage[]> {

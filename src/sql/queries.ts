@@ -71,12 +71,16 @@ export const countStoredIds = compile(sql`
  * Writes up to INSERT_CHUNK messages in one statement. Reading the conversation's last seq and role
  * and writing after them is one statement, so no other writer can come between.
  *
- * A message whose id is new to the session is appended: fresh ones are numbered after the last seq
- * in batch order (`k`). The first fresh one meets the last live stored message under the rule:
+ * A message whose id is new to the session ("fresh") is appended after the last seq, in batch order,
+ * under the consecutive-role rule (agent-squad.ts, `appendable`, is the same rule in JS): a
+ * user/assistant message whose role repeats the fresh message before it (`prev`; the first: the
+ * last live stored message) is
  * - keep: appended;
- * - skip: left out when its role repeats the last (user/assistant only), the rest renumbered;
- * - throw: its seq becomes NULL when its role repeats, so NOT NULL aborts the whole transaction,
- *   which the backend reports as ConsecutiveRoleError.
+ * - skip: left out, the rest numbered without it (`pos` counts the fresh messages kept so far);
+ * - throw: given a NULL seq, so NOT NULL aborts the whole transaction, which the backend reports as
+ *   ConsecutiveRoleError.
+ * Under skip, a fresh message before the write's last message stored identically (`resent`) is left
+ * out and takes no part in the rule: the write is being sent again, and it was skipped then.
  * A message whose id the session holds hits the unique (session_pk, id) index and takes the
  * ON CONFLICT branch (its proposed seq is out of every real range, so no other index objects first):
  * - append: identical (agent, role, content, metadata) is a retry and changes nothing (the WHERE is
@@ -84,7 +88,9 @@ export const countStoredIds = compile(sql`
  *   (agent_pk: another agent's id; role: another role; content: other content or metadata);
  * - upsert: content and metadata are replaced in place, with the same NULL refusal for another agent
  *   or role.
- * ORDER BY makes pk (the session's write order) follow the batch's order.
+ * ORDER BY takes the stored messages first, so a conflict is reported before a repeated role (as
+ * every backend checks ids before the rule), then makes pk (the session's write order) follow the
+ * batch's order.
  */
 export function writeMessages(count: number, rule: ConsecutiveRolePolicy, mode: WriteMode): CompiledQuery {
   const key = `${rule}:${mode}:${count}`;
@@ -97,23 +103,17 @@ export function writeMessages(count: number, rule: ConsecutiveRolePolicy, mode: 
       ),
       sql`, `,
     );
-    // Under skip the first new message is also skipped when a later message of the write is stored
-    // identically: the write is being sent again, and it was skipped then (see skippedWhenFirstSent).
-    const resent = rule === 'skip' ? sql` OR EXISTS (SELECT 1 FROM n later WHERE later.same AND later.ord > f.ord)` : sql``;
-    const firstRepeats = sql`coalesce((SELECT role IN ('user', 'assistant') AND role IS c.last_role${resent} FROM f WHERE stored = 0 AND k = 1), 0)`;
     const same =
       rule === 'skip'
-        ? sql`, EXISTS (SELECT 1 FROM ${messages} m WHERE m.session_pk = c.session_pk AND m.id = v.id AND m.agent_pk = c.agent_pk
-            AND m.role = v.role AND m.content = v.content AND m.metadata IS v.metadata) AS same`
-        : sql``;
-    const fresh = sql`c.last_seq + f.k`;
-    const seq =
+        ? sql`EXISTS (SELECT 1 FROM ${messages} m WHERE m.session_pk = c.session_pk AND m.id = v.id AND m.agent_pk = c.agent_pk
+            AND m.role = v.role AND m.content = v.content AND m.metadata IS v.metadata)`
+        : sql`0`;
+    const fresh = sql`(stored = 0 AND resent = 0)`;
+    const rep =
       rule === 'keep'
-        ? fresh
-        : rule === 'skip'
-          ? sql`${fresh} - ${firstRepeats}`
-          : sql`CASE WHEN f.k = 1 AND ${firstRepeats} THEN NULL ELSE ${fresh} END`;
-    const skip = rule === 'skip' ? sql`AND NOT (f.stored = 0 AND f.k = 1 AND ${firstRepeats})` : sql``;
+        ? sql`0`
+        : sql`CASE WHEN ${fresh} THEN role IN ('user', 'assistant') AND role IS (CASE WHEN k = 1 THEN c.last_role ELSE prev END) ELSE 0 END`;
+    const appendSeq = rule === 'throw' ? sql`CASE WHEN r.rep THEN NULL ELSE c.last_seq + r.pos END` : sql`c.last_seq + r.pos`;
     const equal = (column: string) => sql`${sql.identifier(column)} = excluded.${sql.identifier(column)}`;
     const orNull = (condition: SQL, column: string) => sql`${sql.identifier(column)} = CASE WHEN ${condition} THEN ${sql.identifier(column)} END`;
     const onConflict =
@@ -134,15 +134,22 @@ export function writeMessages(count: number, rule: ConsecutiveRolePolicy, mode: 
         WHERE s.user_pk = ${userPk} AND s.id = ${p('sessionId')} AND a.id = ${p('agentId')}
       ),
       n AS (
-        SELECT v.*, EXISTS (SELECT 1 FROM ${messages} m WHERE m.session_pk = c.session_pk AND m.id = v.id) AS stored${same} FROM v, c
+        SELECT v.*, EXISTS (SELECT 1 FROM ${messages} m WHERE m.session_pk = c.session_pk AND m.id = v.id) AS stored,
+          ${same} AS same FROM v, c
       ),
-      f AS (SELECT n.*, row_number() OVER (PARTITION BY stored ORDER BY ord) AS k FROM n)
+      e AS (SELECT n.*, stored = 0 AND ord < (SELECT coalesce(max(ord), 0) FROM n WHERE same) AS resent FROM n),
+      f AS (
+        SELECT e.*, row_number() OVER w AS k, lag(role) OVER w AS prev FROM e
+        WINDOW w AS (PARTITION BY ${fresh} ORDER BY ord)
+      ),
+      g AS (SELECT f.*, ${rep} AS rep FROM f, c),
+      r AS (SELECT g.*, sum(${fresh} AND NOT rep) OVER (PARTITION BY ${fresh} ORDER BY ord) AS pos FROM g)
       INSERT INTO ${messages} (session_pk, agent_pk, seq, id, role, content, metadata, created_at)
-      SELECT c.session_pk, c.agent_pk, CASE WHEN f.stored THEN ${NO_SEQ_BOUND} - f.ord ELSE ${seq} END,
-        f.id, f.role, f.content, f.metadata, f.ts
-      FROM f, c
-      WHERE 1 ${skip}
-      ORDER BY f.ord
+      SELECT c.session_pk, c.agent_pk, CASE WHEN r.stored THEN ${NO_SEQ_BOUND} - r.ord ELSE ${appendSeq} END,
+        r.id, r.role, r.content, r.metadata, r.ts
+      FROM r, c
+      WHERE r.resent = 0${rule === 'skip' ? sql` AND NOT (r.stored = 0 AND r.rep)` : sql``}
+      ORDER BY r.stored DESC, r.ord
       ON CONFLICT (session_pk, id) ${onConflict}`);
     writeCache.set(key, query);
   }

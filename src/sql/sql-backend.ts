@@ -84,8 +84,9 @@ export class SqlBackend implements StorageBackend {
         values[`ts${i}`] = m.timestamp;
       });
       writes.push(statements.length);
-      // The rule meets the first fresh message; later chunks only append after it.
-      statements.push({ query: q.writeMessages(chunk.length, start === 0 ? request.policy : 'keep', request.mode), values });
+      // Each chunk's first fresh message meets the last one the chunk before it kept (the same
+      // transaction), so the rule runs on across chunks.
+      statements.push({ query: q.writeMessages(chunk.length, request.policy, request.mode), values });
     }
     if (request.keepLast !== undefined) statements.push({ query: q.trimConversation, values: { ...ids, keepLast: request.keepLast } });
     const readBack = request.mode === 'upsert' && messages.length > 0 ? statements.length : -1;

@@ -166,6 +166,29 @@ export function editsTests(t: Declare): void {
     tt.deepEqual(texts(await throwing.store.fetchChat('u', 's', 'a')), ['1']);
   });
 
+  t('in an upsert the consecutive-role rule meets only the appended messages: replaced ones are edited in place, whatever their roles', async (tt, open) => {
+    const target = await open(); // policy skip
+    const { store } = target;
+    await store.upsertMessages('u', 's', 'a', [withId('q', user('q')), withId('r1', bot('r1')), withId('r2', bot('r2'))], { consecutiveRoles: 'keep' });
+    await store.upsertMessages('u', 's', 'a', [withId('r1', bot('r1 edited')), withId('r2', bot('r2 edited'))]);
+    tt.deepEqual(texts(await store.fetchChat('u', 's', 'a')), ['q', 'r1 edited', 'r2 edited'], 'two consecutive assistant messages both edited');
+    // A replaced message is not the predecessor of the new one: the new one meets the stored last (r2).
+    await store.upsertMessages('u', 's', 'a', [withId('q2', user('q2')), withId('r2', bot('r2 again')), withId('a3', bot('a3')), withId('a4', bot('a4'))]);
+    tt.deepEqual(idsOf(await sessionMessages(store, 'u', 's')), ['q', 'r1', 'r2', 'q2', 'a3'], 'q2 appended, a3 after it, a4 repeats a3: skipped');
+    tt.is((await store.getMessage('u', 's', 'r2'))?.content[0]?.text, 'r2 again');
+    // throw: an appended repeat refuses the whole upsert, its edits included.
+    const before = await sessionMessages(store, 'u', 's');
+    await refused(tt, target, () => store.upsertMessages('u', 's', 'a', [withId('r1', bot('r1 lost')), withId('q5', user('q5')), withId('q6', user('q6'))], { consecutiveRoles: 'throw' }), 'CONSECUTIVE_ROLE', 'q6 repeats q5');
+    tt.deepEqual(await sessionMessages(store, 'u', 's'), before);
+    // Sent again after its answer was lost: what the first attempt skipped stays skipped (x1 repeated
+    // the stored a3, y2 the appended y1), though neither repeats what is stored last now.
+    const resend = [withId('x1', bot('x1')), withId('y1', user('y1')), withId('y2', user('y2'))];
+    const first = await store.upsertMessages('u', 's', 'a', resend);
+    tt.deepEqual(idsOf(first), ['y1']);
+    tt.deepEqual(await store.upsertMessages('u', 's', 'a', resend), first);
+    tt.deepEqual(idsOf(await sessionMessages(store, 'u', 's')), ['q', 'r1', 'r2', 'q2', 'a3', 'y1']);
+  });
+
   t('a refused upsert writes nothing: conflicts, stale expectLastIds, bad options, repeated roles', async (tt, open) => {
     const target = await seeded(open, { consecutiveRoles: 'throw' });
     const { store } = target;

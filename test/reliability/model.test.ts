@@ -80,6 +80,29 @@ export const regressions: Array<{ title: string; scenario: Scenario }> = [
     },
   },
   {
+    title: 'under throw, a batch with a conflicting id and a repeated role reports the conflict (ids are checked first)',
+    scenario: {
+      config: { policy: 'throw' },
+      ops: [
+        { op: 'save', u: 'u1', s: 's1', a: 'a1', messages: [{ role: 'user', shape: 'text', id: 'm3' }], batch: false },
+        { op: 'save', u: 'u1', s: 's1', a: 'a1', messages: [{ role: 'user', shape: 'text' }, { role: 'assistant', shape: 'text', id: 'm3' }], batch: true },
+      ],
+    },
+  },
+  {
+    title: 'an upsert sent again keeps skipped what it skipped, and its rule meets only appended messages',
+    scenario: {
+      config: { policy: 'skip' },
+      ops: [
+        { op: 'save', u: 'u1', s: 's1', a: 'a1', messages: [{ role: 'assistant', shape: 'text', id: 'm1' }], batch: false },
+        { op: 'upsert', u: 'u1', s: 's1', a: 'a1', messages: [{ role: 'assistant', shape: 'text', id: 'm2' }, { role: 'user', shape: 'text', id: 'm3' }, { role: 'user', shape: 'text', id: 'm4' }] },
+        { op: 'upsert', u: 'u1', s: 's1', a: 'a1', messages: [{ role: 'assistant', shape: 'text', id: 'm2' }, { role: 'user', shape: 'text', id: 'm3' }, { role: 'user', shape: 'text', id: 'm4' }] },
+        { op: 'upsert', u: 'u1', s: 's1', a: 'a1', messages: [{ role: 'assistant', shape: 'text', id: 'm1', variant: 1 }, { role: 'user', shape: 'text', id: 'm3', variant: 1 }] },
+        { op: 'sessionPages', u: 'u1', s: 's1', limit: 10, order: 'oldest' },
+      ],
+    },
+  },
+  {
     title: 'a write whose every message is skipped still moves the session\'s last activity',
     scenario: {
       config: { policy: 'skip' },

@@ -11,8 +11,10 @@
  *   whose role repeats the previous one in the batch, `throw` refuses the whole call; then, after
  *   expectLastIds (newest live ids), deleteIds and the id checks (another agent or role: CONFLICT;
  *   save: same content and metadata is a retry, else CONFLICT; upsert: replaced in place), the
- *   first new message is compared with the conversation's last live message; under `skip` it is also
- *   dropped when a later message of the write is stored identically (the write is being sent again);
+ *   new messages (an upsert's stored ones are replaced in place and take no part) are compared each
+ *   with the new one before it, the first with the conversation's last live message; under `skip`,
+ *   new messages before the write's last message stored identically are dropped (the write is being
+ *   sent again) and the comparison starts after it;
  * - windows are even (odd rounds down), 0 and 1 give nothing, absent gives everything;
  * - retention: maxMessages trims on write; messages with timestamp < now - ttl are never returned and
  *   are removed by prune, which also applies maxMessages;
@@ -122,7 +124,8 @@ export class Model {
     if (new Set(encoded.map((m) => m.id)).size !== encoded.length) return { error: 'VALIDATION' };
     if (options.expectLastIds && new Set(options.expectLastIds).size !== options.expectLastIds.length) return { error: 'VALIDATION' };
     let batch = encoded;
-    if (policy !== 'keep') {
+    // An append's own repeats go first; an upsert's rule waits until its new messages are known.
+    if (policy !== 'keep' && mode === 'append') {
       batch = [];
       for (const m of encoded) {
         if (batch.length > 0 && repeats(batch[batch.length - 1]!.role, m.role)) {
@@ -141,7 +144,7 @@ export class Model {
     }
     const deleting = new Set((options.deleteIds ?? []).filter((id) => conversation.some((m) => m.id === id)));
     const sessionMessages = this.#sessionMessages(userId, sessionId).filter((m) => !deleting.has(m.id));
-    const fresh: typeof batch = [];
+    let fresh: typeof batch = [];
     const replace: Array<[ModelMessage, (typeof batch)[number]]> = [];
     for (const m of batch) {
       const stored = sessionMessages.find((s) => s.id === m.id);
@@ -151,15 +154,27 @@ export class Model {
       else if (stored.json !== m.json || stored.metadata !== m.metadata) return { error: 'CONFLICT' };
     }
     const kept = conversation.filter((m) => !deleting.has(m.id) && this.#live(m));
-    if (fresh.length > 0 && policy !== 'keep' && repeats(kept[kept.length - 1]?.role, fresh[0]!.role)) {
-      if (policy === 'throw') return { error: 'CONSECUTIVE_ROLE' };
-      fresh.shift();
-    } else if (policy === 'skip' && fresh.length > 0) {
-      // The write sent again: a later message of it is stored as it is, so its first new message
-      // was skipped when it was first applied, and is skipped again.
-      const later = batch.slice(batch.indexOf(fresh[0]!) + 1);
-      const resent = later.some((m) => sessionMessages.some((s) => s.id === m.id && s.agentId === agentId && s.role === m.role && s.json === m.json && s.metadata === m.metadata));
-      if (resent) fresh.shift();
+    if (policy !== 'keep') {
+      // Under skip, a write sent again: new messages before its last message stored as it is were
+      // skipped when it was first applied, and are skipped again; the rule restarts after it.
+      let lastSame = -1;
+      if (policy === 'skip') {
+        batch.forEach((m, i) => {
+          if (sessionMessages.some((s) => s.id === m.id && s.agentId === agentId && s.role === m.role && s.json === m.json && s.metadata === m.metadata)) lastSame = i;
+        });
+      }
+      const appended: typeof batch = [];
+      let previous = kept[kept.length - 1]?.role;
+      for (const m of fresh) {
+        if (batch.indexOf(m) < lastSame) continue;
+        if (repeats(previous, m.role)) {
+          if (policy === 'throw') return { error: 'CONSECUTIVE_ROLE' };
+          continue;
+        }
+        appended.push(m);
+        previous = m.role;
+      }
+      fresh = appended;
     }
 
     // A write of no message at all (an empty batch, an upsert that only deletes) creates no session
