@@ -45,9 +45,8 @@ export function appendable(
   identical: ReadonlySet<string>,
 ): EncodedMessage[] {
   if (policy === 'keep') return [...fresh];
-  let resentBefore = 0;
-  if (policy === 'skip' && identical.size > 0) messages.forEach((m, i) => identical.has(m.id) && (resentBefore = i));
-  const resent = new Set(messages.slice(0, resentBefore));
+  const lastIdentical = policy === 'skip' ? messages.findLastIndex((m) => identical.has(m.id)) : -1;
+  const resent = new Set(messages.slice(0, Math.max(0, lastIdentical)));
   const kept: EncodedMessage[] = [];
   let previous = lastRole;
   for (const m of fresh) {
