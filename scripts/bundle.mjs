@@ -104,4 +104,5 @@ for (const bin of Object.values(pkg.bin)) {
   if (!text.startsWith('#!')) writeFileSync(bin, `#!/usr/bin/env node\n${text}`);
   chmodSync(bin, 0o755);
 }
-console.log(`bundled ${entries.length} entries into ${written.size} files`);
+// stderr: `npm pack --json` prints its JSON on stdout after prepack (this build) has run.
+console.error(`bundled ${entries.length} entries into ${written.size} files`);
