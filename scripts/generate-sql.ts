@@ -13,25 +13,31 @@ export const GENERATED_PATH = fileURLToPath(new URL('../src/sql/statements.gener
 
 const RULES = ['keep', 'skip', 'throw'] as const;
 const MODES = ['append', 'upsert'] as const;
-/** One row of writeMessages' VALUES list, as queries.ts writes it for row 0. */
+/** One row of writeMessages' VALUES list, as queries.ts writes row `i`. */
 const ROW = '(?, ?, ?, ?, ?, ?)';
-const ROW_PARAMS = JSON.stringify([1, { name: 'id0' }, { name: 'role0' }, { name: 'content0' }, { name: 'metadata0' }, { name: 'ts0' }]);
+const rowParams = (i: number) => [i + 1, { name: `id${i}` }, { name: `role${i}` }, { name: `content${i}` }, { name: `metadata${i}` }, { name: `ts${i}` }];
 
 function isCompiled(value: unknown): value is CompiledQuery {
   return typeof value === 'object' && value !== null && typeof (value as CompiledQuery).sql === 'string' && Array.isArray((value as CompiledQuery).params);
 }
 
-/** writeMessages' text around its VALUES rows, from the one-row statement. */
-function writeTemplate(rule: (typeof RULES)[number], mode: (typeof MODES)[number]) {
-  const one = q.writeMessages(1, rule, mode);
-  const marker = `VALUES ${ROW}`;
-  const at = one.sql.indexOf(marker);
-  if (at < 0 || one.sql.indexOf(marker, at + 1) >= 0) throw new Error(`writeMessages(${rule}, ${mode}): no single VALUES row`);
-  const prefix = one.sql.slice(0, at + 'VALUES '.length);
-  const suffix = one.sql.slice(at + marker.length);
-  if (prefix.includes('?')) throw new Error(`writeMessages(${rule}, ${mode}): parameters before the rows`);
-  if (JSON.stringify(one.params.slice(0, 6)) !== ROW_PARAMS) throw new Error(`writeMessages(${rule}, ${mode}): unexpected row parameters`);
-  return { prefix, suffix, suffixParams: one.params.slice(6) };
+/**
+ * writeMessages' text around its VALUES rows. queries.ts writes one statement for a single message
+ * and another for several (taken here from two rows; every larger count only adds rows).
+ */
+function writeTemplate(rule: (typeof RULES)[number], mode: (typeof MODES)[number], count: 1 | 2) {
+  const statement = q.writeMessages(count, rule, mode);
+  const marker = `VALUES ${Array.from({ length: count }, () => ROW).join(', ')}`;
+  const at = statement.sql.indexOf(marker);
+  if (at < 0 || statement.sql.indexOf(marker, at + 1) >= 0) throw new Error(`writeMessages(${count}, ${rule}, ${mode}): no single VALUES list`);
+  const prefix = statement.sql.slice(0, at + 'VALUES '.length);
+  const suffix = statement.sql.slice(at + marker.length);
+  if (prefix.includes('?')) throw new Error(`writeMessages(${count}, ${rule}, ${mode}): parameters before the rows`);
+  const rows = statement.params.slice(0, 6 * count);
+  if (JSON.stringify(rows) !== JSON.stringify(Array.from({ length: count }, (_, i) => rowParams(i)).flat())) {
+    throw new Error(`writeMessages(${count}, ${rule}, ${mode}): unexpected row parameters`);
+  }
+  return { prefix, suffix, suffixParams: statement.params.slice(6 * count) };
 }
 
 export function renderStatements(): string {
@@ -46,10 +52,15 @@ export function renderStatements(): string {
     lines.push(`export const ${name}: CompiledQuery = ${JSON.stringify({ sql: value.sql, params: value.params })};`);
   }
   const templates: Record<string, ReturnType<typeof writeTemplate>> = {};
-  for (const rule of RULES) for (const mode of MODES) templates[`${rule}:${mode}`] = writeTemplate(rule, mode);
+  for (const rule of RULES) {
+    for (const mode of MODES) {
+      templates[`${rule}:${mode}:one`] = writeTemplate(rule, mode, 1);
+      templates[`${rule}:${mode}:many`] = writeTemplate(rule, mode, 2);
+    }
+  }
   lines.push(
     '',
-    '/** writeMessages per `rule:mode`: the text before and after its VALUES rows, and the parameters after them. */',
+    '/** writeMessages per `rule:mode:one|many`: the text before and after its VALUES rows, and the parameters after them. */',
     `export const writeMessagesTemplates: Readonly<Record<string, { prefix: string; suffix: string; suffixParams: readonly Param[] }>> = ${JSON.stringify(templates, null, 2)};`,
     '',
   );

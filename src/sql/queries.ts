@@ -123,7 +123,7 @@ export function writeMessages(count: number, rule: ConsecutiveRolePolicy, mode: 
           WHERE NOT (${equal('agent_pk')} AND ${equal('role')} AND ${equal('content')} AND metadata IS excluded.metadata)`
         : sql`DO UPDATE SET ${orNull(equal('agent_pk'), 'agent_pk')}, ${orNull(equal('role'), 'role')},
             content = excluded.content, metadata = excluded.metadata`;
-    query = compile(sql`
+    const conversation = sql`
       WITH v(ord, id, role, content, metadata, ts) AS (VALUES ${rows}),
       c AS (
         SELECT s.pk AS session_pk, a.pk AS agent_pk,
@@ -132,18 +132,28 @@ export function writeMessages(count: number, rule: ConsecutiveRolePolicy, mode: 
             ORDER BY seq DESC LIMIT 1) AS last_role
         FROM ${sessions} s, ${agents} a
         WHERE s.user_pk = ${userPk} AND s.id = ${p('sessionId')} AND a.id = ${p('agentId')}
-      ),
-      n AS (
-        SELECT v.*, EXISTS (SELECT 1 FROM ${messages} m WHERE m.session_pk = c.session_pk AND m.id = v.id) AS stored,
-          ${same} AS same FROM v, c
-      ),
-      e AS (SELECT n.*, stored = 0 AND ord < (SELECT coalesce(max(ord), 0) FROM n WHERE same) AS resent FROM n),
+      ),`;
+    const isStored = sql`EXISTS (SELECT 1 FROM ${messages} m WHERE m.session_pk = c.session_pk AND m.id = v.id) AS stored`;
+    // One message (most appends) needs none of the machinery for several: the statement stays small,
+    // which matters where it is prepared on every call (@libsql/client: +0.6 ms per append here).
+    const numbered =
+      count === 1
+        ? sql`
+      r AS (
+        SELECT v.*, ${isStored}, 0 AS resent, 1 AS pos,
+          ${rule === 'keep' ? sql`0` : sql`role IN ('user', 'assistant') AND role IS c.last_role`} AS rep
+        FROM v, c
+      )`
+        : sql`
+      n AS (SELECT v.*, ${isStored}, ${same} AS same FROM v, c),
+      e AS (SELECT n.*, stored = 0 AND ord < coalesce(max(CASE WHEN same THEN ord END) OVER (), 0) AS resent FROM n),
       f AS (
         SELECT e.*, row_number() OVER w AS k, lag(role) OVER w AS prev FROM e
         WINDOW w AS (PARTITION BY ${fresh} ORDER BY ord)
       ),
       g AS (SELECT f.*, ${rep} AS rep FROM f, c),
-      r AS (SELECT g.*, sum(${fresh} AND NOT rep) OVER (PARTITION BY ${fresh} ORDER BY ord) AS pos FROM g)
+      r AS (SELECT g.*, sum(${fresh} AND NOT rep) OVER (PARTITION BY ${fresh} ORDER BY ord) AS pos FROM g)`;
+    query = compile(sql`${conversation}${numbered}
       INSERT INTO ${messages} (session_pk, agent_pk, seq, id, role, content, metadata, created_at)
       SELECT c.session_pk, c.agent_pk, CASE WHEN r.stored THEN ${NO_SEQ_BOUND} - r.ord ELSE ${appendSeq} END,
         r.id, r.role, r.content, r.metadata, r.ts

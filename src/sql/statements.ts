@@ -20,7 +20,7 @@ export function writeMessages(count: number, rule: ConsecutiveRolePolicy, mode: 
   const key = `${rule}:${mode}:${count}`;
   let query = writeCache.get(key);
   if (!query) {
-    const template = writeMessagesTemplates[`${rule}:${mode}`];
+    const template = writeMessagesTemplates[`${rule}:${mode}:${count === 1 ? 'one' : 'many'}`];
     if (!template) throw new Error(`convostore: no writeMessages statement for ${rule}/${mode}`);
     const rows: string[] = [];
     const params: Param[] = [];
