@@ -259,7 +259,6 @@ export function sessionUpdateExpression(
   };
 }
 
-/** The session's metadata after merging `change` into it (null removes a key), decoded. */
 /** importSession: the last activity moves forward to `at` (never back), with its place in byActivity. */
 export function activityUpdate(userId: string, sessionId: string, at: number) {
   return {
