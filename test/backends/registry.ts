@@ -236,7 +236,7 @@ export const registry: readonly Backend[] = [
     label: 'libsql over HTTP (migrated by openLibsql)',
     persistent: true,
     reliability: false,
-    frameworks: false,
+    frameworks: true,
     // Every database is created empty, migrated over HTTP by `openLibsql(url, { migrate: true })`.
     create: async () => {
       const server = await startStandIn(dir, { token: HTTP_TOKEN });
