@@ -27,12 +27,17 @@ export function toBase64url(text: string): string {
 
 /** Throws on anything that is not base64url of UTF-8 text. */
 export function fromBase64url(encoded: string): string {
-  if (!/^[A-Za-z0-9_-]*$/.test(encoded)) throw new Error('not base64url');
-  const binary = atob(encoded.replace(/-/g, '+').replace(/_/g, '/'));
-  return decoder.decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+  return decoder.decode(base64urlToBytes(encoded));
 }
 
-function bytesToBase64url(bytes: Uint8Array): string {
+/** Throws on anything that is not base64url. */
+export function base64urlToBytes(encoded: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]*$/.test(encoded)) throw new Error('not base64url');
+  const binary = atob(encoded.replace(/-/g, '+').replace(/_/g, '/'));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+export function bytesToBase64url(bytes: Uint8Array): string {
   let binary = '';
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
