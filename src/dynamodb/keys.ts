@@ -80,9 +80,32 @@ export function messageIdSk(messageId: string): string {
 }
 
 /**
- * Sessions sort by this string: fixed-width time, then the raw session id. DynamoDB compares strings
- * by their UTF-8 bytes, which is the order the contract asks for on ties.
+ * How coarse the byActivity index key is. An append rewrites the session item; when its index key
+ * stays the same, DynamoDB only updates the item's projection in the LSI instead of deleting and
+ * putting it (DynamoDB Local: 2 write units instead of 4). So the key holds the last activity rounded
+ * down to this step, and moves only when an append crosses a step; the exact time stays in the item
+ * (`la`) and listSessions orders by it, reading past its page the sessions whose rounded key could
+ * still hide a later activity (see activity.ts). A larger step saves more appends' index moves and
+ * makes that extra read longer; one minute covers a chat turn (a message and its reply).
+ */
+export const ACTIVITY_STEP_MS = 60_000;
+
+/**
+ * Sessions sort by this string: fixed-width time (rounded down to ACTIVITY_STEP_MS), then the raw
+ * session id. DynamoDB compares strings by their UTF-8 bytes, which is the order the contract asks
+ * for on ties. Items written before the rounding hold the exact time; both satisfy
+ * `key time <= la < key time + ACTIVITY_STEP_MS`, which is all a reader relies on.
  */
 export function activityKey(lastActivityAt: number, sessionId: string): string {
+  return activityBound(lastActivityAt - (lastActivityAt % ACTIVITY_STEP_MS), sessionId);
+}
+
+/** The exact (not rounded) key of a listSessions cursor: every session after it sorts below. */
+export function activityBound(lastActivityAt: number, sessionId: string): string {
   return `${pad(lastActivityAt)}${sessionId}`;
+}
+
+/** The time part of an index key (rounded or, for older items, exact). */
+export function activityTimeOf(key: string): number {
+  return Number(key.slice(0, WIDTH));
 }

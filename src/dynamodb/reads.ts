@@ -1,8 +1,8 @@
 import type { ListRequest, RawMessage, RawSessionMessage, ReadRequest, SessionReadRequest } from '../core/backend.js';
 import { compareIds } from '../core/validate.js';
 import type { AgentSummary, ConversationKey, PageOrder, SessionSummary } from '../types.js';
-import { ATTR, INDEX, activityKey, userPk } from './keys.js';
-import { decodeSessionMetadata, readSessionItem, type AgentHead, type SessionState, type StoredRow } from './items.js';
+import { sessionsByActivity } from './activity.js';
+import { decodeSessionMetadata, type AgentHead, type SessionState, type StoredRow } from './items.js';
 import { findWithLegacyIds } from './legacy.js';
 import { lanePages, laneRows, probe, readState, type Ctx } from './lanes.js';
 
@@ -117,21 +117,8 @@ export async function getSession(ctx: Ctx, userId: string, sessionId: string, cu
 }
 
 export async function listSessions(ctx: Ctx, userId: string, request: ListRequest): Promise<SessionSummary[]> {
-  const after = request.after;
-  const items = await ctx.io.query(
-    {
-      IndexName: INDEX.byActivity,
-      KeyConditionExpression: after ? '#pk = :pk AND #act < :after' : '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': ATTR.pk, ...(after ? { '#act': ATTR.activity } : {}) },
-      ExpressionAttributeValues: {
-        ':pk': userPk(userId),
-        ...(after ? { ':after': activityKey(after.lastActivityAt, after.sessionId) } : {}),
-      },
-      ScanIndexForward: false,
-    },
-    request.limit,
-  );
-  return Promise.all(items.map((item) => summarise(ctx, userId, readSessionItem(item), request.cutoff)));
+  const sessions = await sessionsByActivity(ctx, userId, request);
+  return Promise.all(sessions.map((state) => summarise(ctx, userId, state, request.cutoff)));
 }
 
 /** A session's summary from its session item; a Query per conversation only where the head's counts are inexact. */
