@@ -87,6 +87,12 @@ async function bundle(entryPoints, chunks, plugins = []) {
 const out = (file) => file.replace(/\.ts$/, '');
 const written = new Set(await bundle(entries.map((f) => ({ in: withRoot.has(resolve(f)) ? `hub:${resolve(f)}` : f, out: out(f) })), 'chunks', [hub]));
 
+// The studio's page (`convostore studio`): one script for the browser, with the options its dev-mode
+// loader uses (src/studio/assets.ts, read here from tsc's output, which is still in place).
+const { PAGE_BUILD } = await import(new URL('../dist/src/studio/assets.js', import.meta.url).href);
+await build({ ...PAGE_BUILD, entryPoints: ['src/studio/page/main.ts'], outfile: 'dist/src/studio/page.js' });
+written.add(join('dist', 'src', 'studio', 'page.js'));
+
 // tsc's .js files that are not an entry now would be a second copy of every class (two ConvostoreErrors
 // that fail each other's instanceof) if anything reached them: remove them; the .d.ts files stay.
 function prune(dir) {

@@ -6,5 +6,6 @@ import { importCommand } from './import.js';
 import { migrate } from './migrate.js';
 import { sessions } from './sessions.js';
 import { show } from './show.js';
+import { studio } from './studio.js';
 
-export const commands: readonly Command[] = [migrate, sessions, show, exportCommand, importCommand, copy, importAgentSquad];
+export const commands: readonly Command[] = [migrate, sessions, show, exportCommand, importCommand, copy, importAgentSquad, studio];
