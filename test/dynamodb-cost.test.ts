@@ -145,3 +145,31 @@ test('listSessions is in exact activity order inside one index step, across page
   t.is(summarise(meter.reset()).requests, '1 Query');
   await close();
 });
+
+test('listSessions over many sessions active within one step: exact order, a few Queries of growing size', async (t) => {
+  const clock = new TestClock(STEP_START);
+  const { meter, store, close } = await openMetered(clock);
+  const ids = Array.from({ length: 30 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+  // Activity times scrambled over the step (a permutation of 0..29 seconds).
+  const at = (i: number) => STEP_START + ((i * 7) % 30) * 1_000;
+  for (const [i, id] of ids.entries()) {
+    clock.now = at(i);
+    await store.saveChatMessage('u', id, 'a', user(id), 0);
+  }
+  const expected = ids.map((id, i) => ({ id, at: at(i) })).sort((x, y) => y.at - x.at).map((s) => s.id);
+  meter.reset();
+  const page = await store.listSessions('u', { limit: 3 });
+  const calls = meter.reset();
+  t.deepEqual(page.items.map((s) => s.sessionId), expected.slice(0, 3));
+  // Limit 5 (4 asked + 1 to see past the page), then 10, then 20: every session of the step is read.
+  t.is(summarise(calls).requests, '3 Query');
+  const seen = [...page.items.map((s) => s.sessionId)];
+  let cursor = page.nextCursor;
+  while (cursor) {
+    const next = await store.listSessions('u', { limit: 3, cursor });
+    seen.push(...next.items.map((s) => s.sessionId));
+    cursor = next.nextCursor;
+  }
+  t.deepEqual(seen, expected);
+  await close();
+});

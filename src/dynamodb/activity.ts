@@ -12,7 +12,7 @@ import type { Ctx } from './lanes.js';
  * stops at the first key whose time plus one step is at most the exact time of the page's last
  * session: nothing from there on can come before it. The usual page costs one Query of limit + 1
  * items (+ 1 after a cursor); sessions active within one step of the page's end are read as well.
- * Memory holds the page and one Query page.
+ * Memory holds the page and one Query page (at most twice the sessions read past the page).
  */
 export async function sessionsByActivity(ctx: Ctx, userId: string, request: Pick<ListRequest, 'limit' | 'after'>): Promise<SessionState[]> {
   const { after, limit } = request;
@@ -30,19 +30,32 @@ export async function sessionsByActivity(ctx: Ctx, userId: string, request: Pick
   };
   const top: SessionState[] = [];
   // One item past the page tells where to stop; after a cursor, the cursor's own session (its key is
-  // at most its exact time) comes first and is skipped.
-  for await (const page of ctx.io.pages(input, { pageSize: limit + (after ? 2 : 1) })) {
-    for (const item of page) {
-      const last = top.length >= limit ? top[top.length - 1] : undefined;
-      if (last && activityTimeOf(item[ATTR.activity] as string) + ACTIVITY_STEP_MS <= last.la) return top;
-      const state = readSessionItem(item);
-      if (after && !before(state, after.lastActivityAt, after.sessionId)) continue;
-      if (last && before(state, last.la, last.sessionId)) continue;
-      top.splice(insertionPoint(top, state), 0, state);
-      if (top.length > limit) top.pop();
+  // at most its exact time) comes first and is skipped. When that is not enough (many sessions active
+  // within one step), each further Query asks for twice as many: a few requests, not one per page.
+  let pageSize = limit + (after ? 2 : 1);
+  let start: Record<string, unknown> | undefined;
+  for (;;) {
+    let full = false;
+    for await (const page of ctx.io.pages(start ? { ...input, ExclusiveStartKey: start } : input, { pageSize })) {
+      for (const item of page) {
+        const last = top.length >= limit ? top[top.length - 1] : undefined;
+        if (last && activityTimeOf(item[ATTR.activity] as string) + ACTIVITY_STEP_MS <= last.la) return top;
+        const state = readSessionItem(item);
+        if (after && !before(state, after.lastActivityAt, after.sessionId)) continue;
+        if (last && before(state, last.la, last.sessionId)) continue;
+        top.splice(insertionPoint(top, state), 0, state);
+        if (top.length > limit) top.pop();
+      }
+      if (page.length === pageSize) {
+        const end = page[page.length - 1]!;
+        start = { [ATTR.pk]: end[ATTR.pk], [ATTR.sk]: end[ATTR.sk], [ATTR.activity]: end[ATTR.activity] };
+        full = true;
+        break;
+      }
     }
+    if (!full) return top;
+    pageSize *= 2;
   }
-  return top;
 }
 
 /** Whether a session comes after (below) the position (la, sessionId) in listing order. */
