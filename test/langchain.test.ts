@@ -1,7 +1,9 @@
 /**
  * convostore/langchain with the real @langchain/core: messages of every type round-trip through the
- * history class on every backend, are visible through convostore's API (and plain SQL on the files),
- * and RunnableWithMessageHistory drives @langchain/core's own FakeChatModel over them.
+ * history class on every backend, on a store opened with convostore's defaults (consecutive roles
+ * skipped), are visible through convostore's API (and plain SQL on the files), and
+ * RunnableWithMessageHistory drives @langchain/core's own FakeChatModel over them. Histories the first
+ * version of the adapter stored (every type but `ai` as `user`, on a `keep` store) still read back.
  */
 import test from 'ava';
 import {
@@ -20,10 +22,13 @@ import { RunnableWithMessageHistory } from '@langchain/core/runnables';
 import { FakeChatModel } from '@langchain/core/utils/testing';
 import { ConvostoreChatStorage } from '../src/adapters/agent-squad.js';
 import { ConvostoreChatMessageHistory, DEFAULT_LANGCHAIN_AGENT_ID } from '../src/adapters/langchain.js';
-import { ValidationError, type StoreOptions } from '../src/index.js';
+import { ValidationError, type MessageInput, type StoreOptions } from '../src/index.js';
 import { byConversation, frameworkBackends, withStore } from './frameworks/backends.js';
 import { tempDir, tempFile } from './helpers/tmp.js';
 
+/** convostore's defaults: consecutive `user`/`assistant` messages are skipped unless a write says otherwise. */
+const DEFAULTS = {} satisfies StoreOptions;
+/** What the first version of the adapter required. */
 const KEEP = { consecutiveRoles: 'keep', logger: null } satisfies StoreOptions;
 
 /** One of every message type LangChain can rebuild, with the fields each one carries. */
@@ -53,7 +58,7 @@ function everyKind(): BaseMessage[] {
       response_metadata: { model_name: 'fake-1', finish_reason: 'tool_calls' },
       additional_kwargs: { refusal: null },
     }),
-    // Two tool results in a row: both are `user` messages in convostore.
+    // Two tool results in a row (parallel tool calls): two `tool` messages in convostore.
     new ToolMessage({
       content: 'sun, 24°C',
       tool_call_id: 'call-1',
@@ -81,7 +86,7 @@ function everyKind(): BaseMessage[] {
 }
 
 /** convostore role of each message of everyKind(). */
-const EVERY_KIND_ROLES = ['user', 'user', 'assistant', 'user', 'user', 'assistant', 'user', 'user', 'assistant', 'assistant', 'user'];
+const EVERY_KIND_ROLES = ['system', 'user', 'assistant', 'tool', 'tool', 'assistant', 'tool', 'user', 'assistant', 'assistant', 'user'];
 /** The class each one comes back as: chunks come back whole. */
 const EVERY_KIND_CLASSES = [
   'SystemMessage',
@@ -97,6 +102,88 @@ const EVERY_KIND_CLASSES = [
   'HumanMessage',
 ];
 
+/** Messages of each type whose role changed since the first version of the adapter. */
+function firstVersionMessages(): BaseMessage[] {
+  return [
+    new SystemMessage('You are terse.'),
+    new HumanMessage({ content: 'Weather in Paris and Rome?', id: 'human-1' }),
+    new AIMessage({
+      content: '',
+      id: 'ai-1',
+      tool_calls: [
+        { id: 'call-1', name: 'weather', args: { city: 'Paris' }, type: 'tool_call' },
+        { id: 'call-2', name: 'weather', args: { city: 'Rome' }, type: 'tool_call' },
+      ],
+    }),
+    new ToolMessage({ content: 'sun, 24°C', tool_call_id: 'call-1', name: 'weather', artifact: { source: 'met-office' }, status: 'success' }),
+    new ToolMessage({ content: [{ type: 'text', text: 'service down' }], tool_call_id: 'call-2', status: 'error' }),
+    new AIMessage('Paris: sun. Rome: unknown.'),
+    new FunctionMessage({ content: '{"ok":true}', name: 'legacy_fn' }),
+    new ChatMessage({ content: 'Looks right.', role: 'critic' }),
+    new ChatMessage({ content: 'Noted.', role: 'assistant' }),
+  ];
+}
+
+/** firstVersionMessages() as the first version stored them (the output of its toConvostore, verbatim). */
+const FIRST_VERSION_INPUTS: MessageInput[] = [
+  { role: 'user', content: [{ text: 'You are terse.' }, { langchain: { v: 1, type: 'system', content: 'text', data: { additional_kwargs: {}, response_metadata: {} } } }] },
+  { role: 'user', content: [{ text: 'Weather in Paris and Rome?' }, { langchain: { v: 1, type: 'human', content: 'text', data: { id: 'human-1', additional_kwargs: {}, response_metadata: {} } } }] },
+  {
+    role: 'assistant',
+    content: [
+      { text: '' },
+      {
+        langchain: {
+          v: 1,
+          type: 'ai',
+          content: 'text',
+          data: {
+            id: 'ai-1',
+            tool_calls: [
+              { id: 'call-1', name: 'weather', args: { city: 'Paris' }, type: 'tool_call' },
+              { id: 'call-2', name: 'weather', args: { city: 'Rome' }, type: 'tool_call' },
+            ],
+            invalid_tool_calls: [],
+            additional_kwargs: {},
+            response_metadata: {},
+          },
+        },
+      },
+    ],
+  },
+  {
+    role: 'user',
+    content: [
+      { text: 'sun, 24°C' },
+      {
+        langchain: {
+          v: 1,
+          type: 'tool',
+          content: 'text',
+          data: { tool_call_id: 'call-1', name: 'weather', artifact: { source: 'met-office' }, status: 'success', additional_kwargs: {}, response_metadata: {} },
+        },
+      },
+    ],
+  },
+  {
+    role: 'user',
+    content: [
+      { type: 'text', text: 'service down' },
+      { langchain: { v: 1, type: 'tool', content: 'parts', data: { tool_call_id: 'call-2', status: 'error', additional_kwargs: {}, response_metadata: {} } } },
+    ],
+  },
+  {
+    role: 'assistant',
+    content: [
+      { text: 'Paris: sun. Rome: unknown.' },
+      { langchain: { v: 1, type: 'ai', content: 'text', data: { tool_calls: [], invalid_tool_calls: [], additional_kwargs: {}, response_metadata: {} } } },
+    ],
+  },
+  { role: 'user', content: [{ text: '{"ok":true}' }, { langchain: { v: 1, type: 'function', content: 'text', data: { name: 'legacy_fn', additional_kwargs: {}, response_metadata: {} } } }] },
+  { role: 'user', content: [{ text: 'Looks right.' }, { langchain: { v: 1, type: 'generic', content: 'text', data: { role: 'critic', additional_kwargs: {}, response_metadata: {} } } }] },
+  { role: 'assistant', content: [{ text: 'Noted.' }, { langchain: { v: 1, type: 'generic', content: 'text', data: { role: 'assistant', additional_kwargs: {}, response_metadata: {} } } }] },
+];
+
 /** LangChain's own serialisation of a message, as JSON (which drops keys whose value is undefined). */
 const serialised = (messages: BaseMessage[]) => messages.map((m) => JSON.parse(JSON.stringify(m.toDict())) as unknown);
 
@@ -104,7 +191,7 @@ for (const factory of frameworkBackends) {
   const title = (what: string) => `langchain on ${factory.label} › ${what}`;
 
   test(title('every message type round-trips through the history and shows in convostore'), (t) =>
-    withStore(factory, KEEP, async (store, backend) => {
+    withStore(factory, DEFAULTS, async (store, backend) => {
       const written = everyKind();
       const history = new ConvostoreChatMessageHistory({ store, userId: 'u1', sessionId: 's1' });
       await history.addMessages(written);
@@ -127,7 +214,7 @@ for (const factory of frameworkBackends) {
       const stored = await store.fetchChat('u1', 's1', DEFAULT_LANGCHAIN_AGENT_ID);
       t.deepEqual(stored.map((m) => m.role), EVERY_KIND_ROLES);
       t.deepEqual(stored[3], {
-        role: 'user',
+        role: 'tool',
         content: [
           { text: 'sun, 24°C' },
           {
@@ -168,7 +255,7 @@ for (const factory of frameworkBackends) {
   );
 
   test(title('addMessage one at a time stores what addMessages stores'), (t) =>
-    withStore(factory, KEEP, async (store) => {
+    withStore(factory, DEFAULTS, async (store) => {
       const one = new ConvostoreChatMessageHistory({ store, userId: 'u', sessionId: 'single' });
       for (const message of everyKind()) await one.addMessage(message);
       await one.addUserMessage('via addUserMessage');
@@ -183,7 +270,7 @@ for (const factory of frameworkBackends) {
   );
 
   test(title('a message that is not plain JSON, or not a chat message, is refused and nothing is written'), (t) =>
-    withStore(factory, KEEP, async (store) => {
+    withStore(factory, DEFAULTS, async (store) => {
       const history = new ConvostoreChatMessageHistory({ store, userId: 'u', sessionId: 's' });
       await history.addMessage(new HumanMessage('first'));
       const dated = new ToolMessage({ content: 'x', tool_call_id: 'c1', artifact: { at: new Date(0) } });
@@ -208,7 +295,7 @@ for (const factory of frameworkBackends) {
   );
 
   test(title('clear() removes this conversation only'), (t) =>
-    withStore(factory, KEEP, async (store) => {
+    withStore(factory, DEFAULTS, async (store) => {
       const target = new ConvostoreChatMessageHistory({ store, userId: 'u', sessionId: 's1' });
       const otherAgent = new ConvostoreChatMessageHistory({ store, userId: 'u', sessionId: 's1', agentId: 'critic' });
       const otherSession = new ConvostoreChatMessageHistory({ store, userId: 'u', sessionId: 's2' });
@@ -223,7 +310,7 @@ for (const factory of frameworkBackends) {
   );
 
   test(title('RunnableWithMessageHistory drives FakeChatModel over the stored history'), (t) =>
-    withStore(factory, KEEP, async (store, backend) => {
+    withStore(factory, DEFAULTS, async (store, backend) => {
       const prompt = ChatPromptTemplate.fromMessages([
         ['system', 'You are a parrot.'],
         new MessagesPlaceholder('history'),
@@ -282,7 +369,7 @@ for (const factory of frameworkBackends) {
   );
 
   test(title('Agent Squad and LangChain read each other’s messages in one conversation'), (t) =>
-    withStore(factory, KEEP, async (store) => {
+    withStore(factory, DEFAULTS, async (store) => {
       // Written the Agent Squad way: text and a non-text block, no LangChain block.
       await store.saveChatMessages('u', 's', 'shared', [
         { role: 'user', content: [{ text: 'look' }, { image: { format: 'png', source: { bytes: 'iVBORw0KGgo=' } } }] },
@@ -312,23 +399,73 @@ for (const factory of frameworkBackends) {
       t.is((await squad.fetchAllChats('u', 's')).at(-1)!.content![0].text, '[shared] a tabby');
     }),
   );
+
+  test(title('runs of one role are all stored on a default store, which still skips its own repeats'), (t) =>
+    withStore(factory, { logger: null }, async (store) => {
+      const history = new ConvostoreChatMessageHistory({ store, userId: 'u', sessionId: 's' });
+      const turn = [
+        new SystemMessage('rules'),
+        new SystemMessage('more rules'),
+        new HumanMessage('first try'),
+        new HumanMessage('second try'),
+        new AIMessage({ content: '', tool_calls: [{ id: 'c1', name: 'f', args: {} }] }),
+        new AIMessage({ content: '', tool_calls: [{ id: 'c2', name: 'g', args: {} }] }),
+        new ToolMessage({ content: 'one', tool_call_id: 'c1' }),
+        new ToolMessage({ content: 'two', tool_call_id: 'c2' }),
+        new AIMessage('done'),
+      ];
+      await history.addMessages(turn.slice(0, 5));
+      for (const message of turn.slice(5)) await history.addMessage(message);
+      t.deepEqual(serialised(await history.getMessages()), serialised(turn));
+      t.deepEqual(
+        (await store.fetchChat('u', 's', DEFAULT_LANGCHAIN_AGENT_ID)).map((m) => m.role),
+        ['system', 'system', 'user', 'user', 'assistant', 'assistant', 'tool', 'tool', 'assistant'],
+      );
+      // The history's writes name their own policy; the store's stays what it was opened with.
+      t.is(store.consecutiveRoles, 'skip');
+      t.is((await store.saveChatMessage('u', 's', DEFAULT_LANGCHAIN_AGENT_ID, { role: 'assistant', content: 'repeat' })).length, turn.length);
+    }),
+  );
+
+  test(title('a history stored by the first version (system, tool, function as user) reads back equal'), (t) =>
+    withStore(factory, KEEP, async (store) => {
+      // What the first version wrote: saveChatMessages of these inputs on a `keep` store. Produced by
+      // its toConvostore from the messages of firstVersionMessages(), kept here as they were stored.
+      await store.saveChatMessages('u', 'old', DEFAULT_LANGCHAIN_AGENT_ID, FIRST_VERSION_INPUTS);
+      const history = new ConvostoreChatMessageHistory({ store, userId: 'u', sessionId: 'old' });
+      const read = await history.getMessages();
+      t.deepEqual(read.map((m) => m.constructor.name), firstVersionMessages().map((m) => m.constructor.name));
+      t.deepEqual(serialised(read), serialised(firstVersionMessages()));
+
+      // Carried on with this version: old and new encodings side by side in one conversation.
+      const more = [new SystemMessage('New rules.'), new ToolMessage({ content: 'late', tool_call_id: 'call-9' })];
+      await history.addMessages(more);
+      t.deepEqual(serialised(await history.getMessages()), serialised([...firstVersionMessages(), ...more]));
+      const roles = (await store.fetchChat('u', 'old', DEFAULT_LANGCHAIN_AGENT_ID)).map((m) => m.role);
+      t.deepEqual(roles, [...FIRST_VERSION_INPUTS.map((m) => m.role), 'system', 'tool']);
+    }),
+  );
 }
 
-test('langchain › a store that would skip or refuse consecutive roles is refused up front', async (t) => {
+test('langchain › a store opened with skip or throw, or a URL with skip, keeps every LangChain message', async (t) => {
+  const runs = () => [new HumanMessage('one'), new HumanMessage('one, again'), new AIMessage('a'), new AIMessage('b')];
   for (const consecutiveRoles of ['skip', 'throw'] as const) {
     const store = await (await frameworkBackends[0]!.create()).open({ consecutiveRoles, logger: null });
-    const error = t.throws(() => new ConvostoreChatMessageHistory({ store, userId: 'u', sessionId: 's' }), { instanceOf: ValidationError });
-    t.regex(error!.message, new RegExp(`consecutiveRoles: '${consecutiveRoles}'.*'keep'`));
+    const history = new ConvostoreChatMessageHistory({ store, userId: 'u', sessionId: consecutiveRoles });
+    await history.addMessages(runs());
+    for (const message of runs()) await history.addMessage(message);
+    t.deepEqual(serialised(await history.getMessages()), serialised([...runs(), ...runs()]), consecutiveRoles);
     await store.close();
   }
-  t.throws(() => new ConvostoreChatMessageHistory({ url: 'memory:', storeOptions: { consecutiveRoles: 'skip' }, userId: 'u', sessionId: 's' }), {
-    instanceOf: ValidationError,
-    message: /must be 'keep'/,
-  });
+  const fromUrl = new ConvostoreChatMessageHistory({ url: 'memory:', storeOptions: { consecutiveRoles: 'skip' }, userId: 'u', sessionId: 's' });
+  await fromUrl.addMessages(runs());
+  t.is((await fromUrl.store()).consecutiveRoles, 'skip');
+  t.deepEqual(serialised(await fromUrl.getMessages()), serialised(runs()));
+  await fromUrl.close();
 });
 
 test('langchain › ids and arguments are checked when the history is made', async (t) => {
-  const store = await frameworkBackends[0]!.create().then((b) => b.open(KEEP));
+  const store = await frameworkBackends[0]!.create().then((b) => b.open(DEFAULTS));
   t.throws(() => new ConvostoreChatMessageHistory({ store, userId: 'u', sessionId: '' }), { instanceOf: ValidationError, message: /sessionId/ });
   t.throws(() => new ConvostoreChatMessageHistory({ store, userId: 'u\0', sessionId: 's' }), { instanceOf: ValidationError, message: /userId/ });
   t.throws(() => new ConvostoreChatMessageHistory({ store, userId: 'u', sessionId: 's', agentId: 'x'.repeat(257) }), {
@@ -346,13 +483,13 @@ test('langchain › ids and arguments are checked when the history is made', asy
   await store.close();
 });
 
-test('langchain › a URL history opens a keep-roles store on first use; close() releases it', async (t) => {
+test('langchain › a URL history opens its store on first use (with the options given); close() releases it', async (t) => {
   const url = `file:${tempFile(tempDir('langchain-url'))}`;
   const first = new ConvostoreChatMessageHistory({ url, storeOptions: { logger: null }, userId: 'u', sessionId: 's' });
   await first.addMessages([new SystemMessage('rules'), new HumanMessage('hi')]);
   const store = await first.store();
   t.is(store.backend, 'libsql');
-  t.is(store.consecutiveRoles, 'keep');
+  t.is(store.consecutiveRoles, 'skip');
   await first.close();
   t.true(store.closed);
 

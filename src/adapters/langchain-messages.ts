@@ -27,13 +27,27 @@ export interface LangchainBlock {
 }
 
 /**
- * Only the model speaks as `assistant`; everything sent to the model (human, system, tool and
- * function results) is `user`, as in Bedrock's and Anthropic's tool-result turns.
+ * The convostore role of a LangChain message type: `ai` is `assistant`, `system` is `system`, a tool
+ * or function result is `tool`, a human message is `user`; a generic `ChatMessage` by its role name
+ * (`assistant`/`ai`, `system`, `tool`/`function`; any other name is `user`).
+ *
+ * The first version of this adapter (convostore 0.1.0) stored every type but `ai` as `user`, from
+ * before convostore had the `system` and `tool` roles. Reading never looks at the role of a message
+ * that carries the `langchain` block, so histories stored that way read back as they were written.
  */
 export function roleOf(type: string, chatRole: unknown): Role {
-  if (type === 'ai') return 'assistant';
-  if (type === 'generic' && (chatRole === 'assistant' || chatRole === 'ai')) return 'assistant';
-  return 'user';
+  switch (type === 'generic' ? chatRole : type) {
+    case 'ai':
+    case 'assistant':
+      return 'assistant';
+    case 'system':
+      return 'system';
+    case 'tool':
+    case 'function':
+      return 'tool';
+    default:
+      return 'user';
+  }
 }
 
 export function toConvostore(field: string, message: BaseMessage): MessageInput {
@@ -89,16 +103,20 @@ function readBlock(block: ContentBlock | undefined): LangchainBlock | undefined 
 }
 
 /**
- * A message some other writer stored (Agent Squad, the convostore API): a human or AI message with
- * its text blocks as content. Blocks that are not text (an image, a toolUse) have no LangChain
- * equivalent, so all of the original blocks travel in `additional_kwargs.convostore_content`.
+ * A message some other writer stored (Agent Squad, the convostore API): an AI message for
+ * `assistant`, a system message for `system`, else a human message, with its text blocks as content.
+ * Blocks that are not text (an image, a toolUse) have no LangChain equivalent, so all of the original
+ * blocks travel in `additional_kwargs.convostore_content`; so do a `tool` message's (a LangChain
+ * ToolMessage needs the id of its call, which a foreign message does not name), with
+ * `convostore_role: 'tool'` beside them.
  */
 function fromForeign(message: ConversationMessage): BaseMessage {
   const texts = message.content.filter((b): b is ContentBlock & { text: string } => typeof b.text === 'string' && Object.keys(b).length === 1);
   const content =
     texts.length === 0 ? '' : texts.length === 1 ? texts[0]!.text : texts.map((b) => ({ type: 'text', text: b.text }));
   const data: { [key: string]: unknown } = { content };
-  if (texts.length !== message.content.length) data.additional_kwargs = { convostore_content: message.content };
-  const type = message.role === 'assistant' ? 'ai' : 'human';
+  if (message.role === 'tool') data.additional_kwargs = { convostore_role: 'tool', convostore_content: message.content };
+  else if (texts.length !== message.content.length) data.additional_kwargs = { convostore_content: message.content };
+  const type = message.role === 'assistant' ? 'ai' : message.role === 'system' ? 'system' : 'human';
   return mapStoredMessagesToChatMessages([{ type, data } as unknown as StoredMessage])[0]!;
 }

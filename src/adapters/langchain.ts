@@ -19,13 +19,13 @@ export { fromConvostore, toConvostore, roleOf, type LangchainBlock } from './lan
 
 export interface ConvostoreChatMessageHistoryInput {
   /**
-   * A store you opened with `consecutiveRoles: 'keep'` and close yourself. Share one store across
-   * all histories: a history is cheap, a store is a database connection.
+   * A store you opened (with any options) and close yourself. Share one store across all histories:
+   * a history is cheap, a store is a database connection.
    */
   store?: ChatStore;
   /** Instead of `store`: a URL for `openStorage`, opened on first use and released by `close()`. */
   url?: string;
-  /** `openStorage` options for `url`; `consecutiveRoles` is always `keep`. */
+  /** `openStorage` options for `url`. */
   storeOptions?: OpenOptions;
   userId: string;
   sessionId: string;
@@ -37,9 +37,9 @@ export const DEFAULT_LANGCHAIN_AGENT_ID = 'langchain';
 
 /**
  * LangChain's list chat history, stored as one convostore conversation (userId, sessionId, agentId).
- * LangChain histories hold runs of same-role messages (a system message before a human one, parallel
- * tool results), so the store must keep consecutive roles instead of skipping them as Agent Squad
- * does; a store with any other policy is refused at construction rather than losing messages.
+ * LangChain histories hold runs of same-role messages (two AI messages, two human messages, a retried
+ * turn) that a store's default policy (`skip`, as Agent Squad does) would drop, so every write names
+ * `consecutiveRoles: 'keep'` itself: the history works on a store opened with any policy.
  */
 export class ConvostoreChatMessageHistory extends BaseListChatMessageHistory {
   lc_namespace = ['langchain', 'stores', 'message', 'convostore'];
@@ -61,19 +61,9 @@ export class ConvostoreChatMessageHistory extends BaseListChatMessageHistory {
     this.agentId = key.agentId;
     if (input.store !== undefined) {
       if (input.url !== undefined) throw new ValidationError('input', 'give either store or url, not both');
-      if (input.store.consecutiveRoles !== 'keep') {
-        throw new ValidationError(
-          'input.store',
-          `was opened with consecutiveRoles: '${input.store.consecutiveRoles}', which would drop LangChain messages; open it with consecutiveRoles: 'keep'`,
-        );
-      }
       this.#source = new StoreSource(input.store);
     } else {
-      const policy = input.storeOptions?.consecutiveRoles;
-      if (policy !== undefined && policy !== 'keep') {
-        throw new ValidationError('input.storeOptions.consecutiveRoles', `must be 'keep' for a LangChain history, got '${policy}'`);
-      }
-      this.#source = new StoreSource(input.url, { ...input.storeOptions, consecutiveRoles: 'keep' });
+      this.#source = new StoreSource(input.url, input.storeOptions);
     }
   }
 
@@ -113,6 +103,8 @@ export class ConvostoreChatMessageHistory extends BaseListChatMessageHistory {
     if (messages.length === 0) return;
     const inputs = messages.map((m, i) => toConvostore(field === 'message' ? field : `${field}[${i}]`, m));
     const store = await this.#source.get();
-    await store.saveChatMessages(this.userId, this.sessionId, this.agentId, inputs);
+    // An upsert of messages without ids appends them all, in one atomic write, whatever the store's
+    // own policy is.
+    await store.upsertMessages(this.userId, this.sessionId, this.agentId, inputs, { consecutiveRoles: 'keep' });
   }
 }
