@@ -16,7 +16,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const blocker = join(root, 'test/helpers/block-frameworks.mjs');
 const packageBlocker = join(root, 'test/helpers/block-packages.mjs');
 const DRIVERS = ['better-sqlite3', '@libsql/client', '@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'];
-const FRAMEWORK = /^(agent-squad|@langchain\/)/;
+const FRAMEWORK = /^(agent-squad|@langchain\/|@openai\/agents-core)/;
 
 /** Every module specifier reachable from `entry` through relative imports, type-only ones included. */
 function importGraph(entry: string): { files: string[]; packages: Set<string> } {
@@ -45,6 +45,7 @@ test('the root entry imports neither framework, directly or through any module i
   // The same walk does find each framework from its adapter, so the check above can fail.
   t.true(importGraph('src/adapters/agent-squad.ts').packages.has('agent-squad'));
   t.true([...importGraph('src/adapters/langchain.ts').packages].some((p) => p.startsWith('@langchain/core')));
+  t.true(importGraph('src/adapters/openai-agents.ts').packages.has('@openai/agents-core'));
 });
 
 test('the root entry loads and stores with both frameworks impossible to import', async (t) => {
@@ -54,7 +55,7 @@ test('the root entry loads and stores with both frameworks impossible to import'
     const window = await store.saveChatMessage('u', 's', 'a', { role: 'user', content: 'hi' });
     await store.close();
     const failures = [];
-    for (const adapter of ['agent-squad', 'langchain']) {
+    for (const adapter of ['agent-squad', 'langchain', 'openai-agents']) {
       try { await import(${JSON.stringify(join(root, 'src/adapters'))} + '/' + adapter + '.ts'); failures.push(adapter + ': loaded'); }
       catch (error) { failures.push(adapter + ': ' + error.message); }
     }
@@ -66,6 +67,7 @@ test('the root entry loads and stores with both frameworks impossible to import'
   // The adapters do need their framework: the block is real.
   t.regex(result.failures[0]!, /^agent-squad: Cannot find package 'agent-squad' \(blocked/);
   t.regex(result.failures[1]!, /^langchain: Cannot find package '@langchain\/core\/chat_history' \(blocked/);
+  t.regex(result.failures[2]!, /^openai-agents: Cannot find package '@openai\/agents-core' \(blocked/);
 });
 
 test('the root entry loads no driver and no Drizzle: with every driver impossible to import it opens memory:, and a URL needing one names the npm install', async (t) => {
@@ -137,7 +139,7 @@ test('the built package: subpath exports resolve and type-check; the root needs 
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
   await run(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')], { cwd: root });
   const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { exports: Record<string, { types: string; import: string }> };
-  for (const subpath of ['./agent-squad', './langchain', './memory', './sqlite', './libsql', './libsql/web', './dynamodb']) {
+  for (const subpath of ['./agent-squad', './langchain', './openai-agents', './memory', './sqlite', './libsql', './libsql/web', './dynamodb']) {
     t.true(existsSync(join(pkg, manifest.exports[subpath]!.import)), `${subpath} import target is built`);
     t.true(existsSync(join(pkg, manifest.exports[subpath]!.types)), `${subpath} types target is built`);
   }
@@ -159,6 +161,7 @@ test('the built package: subpath exports resolve and type-check; the root needs 
     const { ConvostoreChatStorage } = await import('convostore/agent-squad');
     const { ConvostoreChatMessageHistory } = await import('convostore/langchain');
     const { HumanMessage } = await import('@langchain/core/messages');
+    const { ConvostoreSession } = await import('convostore/openai-agents');
     class Echo extends Agent { async processRequest(text) { return { role: 'assistant', content: [{ text: 'echo: ' + text }] }; } }
     class First extends Classifier { async processRequest() { return { selectedAgent: Object.values(this.agents)[0], confidence: 1 }; } }
     const storage = new ConvostoreChatStorage(process.argv[1]);
@@ -167,9 +170,12 @@ test('the built package: subpath exports resolve and type-check; the root needs 
     const response = await squad.routeRequest('ping', 'u', 's2');
     const history = new ConvostoreChatMessageHistory({ url: process.argv[1], userId: 'u', sessionId: 's3' });
     await history.addMessages([new HumanMessage('one'), new HumanMessage('two')]);
-    console.log(JSON.stringify({ output: response.output, squad: await storage.fetchChat('u', 's2', 'echo'), langchain: (await history.getMessages()).map((m) => m.content) }));
+    const session = new ConvostoreSession({ url: process.argv[1], userId: 'u', sessionId: 's4' });
+    await session.addItems([{ role: 'user', content: 'three' }, { role: 'user', content: 'four' }]);
+    console.log(JSON.stringify({ output: response.output, squad: await storage.fetchChat('u', 's2', 'echo'), langchain: (await history.getMessages()).map((m) => m.content), openaiAgents: (await session.getItems()).map((i) => i.content) }));
     await storage.close();
     await history.close();
+    await session.close();
   `;
   const full = await run(process.execPath, ['--input-type=module', '-e', adapters, file], { cwd: pkg });
   t.deepEqual(JSON.parse(full.stdout.trim().split('\n').at(-1)!), {
@@ -179,6 +185,7 @@ test('the built package: subpath exports resolve and type-check; the root needs 
       { role: 'assistant', content: [{ text: 'echo: ping' }] },
     ],
     langchain: ['one', 'two'],
+    openaiAgents: ['three', 'four'],
   });
 
   // The published types: `new AgentSquad({ storage })` and a LangChain history type-check from the
@@ -190,8 +197,11 @@ import type { BaseListChatMessageHistory } from '@langchain/core/chat_history';
 import { openStorage } from 'convostore';
 import { ConvostoreChatStorage } from 'convostore/agent-squad';
 import { ConvostoreChatMessageHistory } from 'convostore/langchain';
+import type { Session } from '@openai/agents-core';
+import { ConvostoreSession } from 'convostore/openai-agents';
 export const squad = new AgentSquad({ storage: new ConvostoreChatStorage('memory:') });
 export const history: BaseListChatMessageHistory = new ConvostoreChatMessageHistory({ store: await openStorage('memory:', { consecutiveRoles: 'keep' }), userId: 'u', sessionId: 's' });
+export const session: Session = new ConvostoreSession({ store: await openStorage('memory:'), userId: 'u', sessionId: 's' });
 `,
   );
   writeFileSync(
