@@ -325,19 +325,14 @@ export class MemoryBackend implements StorageBackend {
   }
 
   async prune(request: PruneRequest): Promise<number> {
+    if (request.cutoff === undefined && request.keepLast === undefined) return 0;
     let removed = 0;
     for (const sessions of this.#users.values()) {
       for (const session of sessions.values()) {
         for (const [agentId, messages] of session.conversations) {
-          let kept = request.cutoff === undefined ? messages : messages.filter((m) => live(m, request.cutoff));
-          if (request.keepLast !== undefined && kept.length > request.keepLast) kept = kept.slice(kept.length - request.keepLast);
-          if (kept.length === messages.length) continue;
-          const keptIds = new Set(kept.map((m) => m.id));
-          for (const m of messages) if (!keptIds.has(m.id)) session.byId.delete(m.id);
-          removed += messages.length - kept.length;
+          removed += pruneConversation(messages, session.byId, request);
           // Prune never removes a session: an emptied conversation just has no messages.
-          if (kept.length === 0) session.conversations.delete(agentId);
-          else session.conversations.set(agentId, kept);
+          if (messages.length === 0) session.conversations.delete(agentId);
         }
       }
     }
@@ -403,6 +398,26 @@ function summarise(sessionId: string, s: Session, cutoff: number | undefined): S
   if (s.title !== undefined) summary.title = s.title;
   if (s.metadata !== undefined) summary.metadata = structuredClone(s.metadata);
   return summary;
+}
+
+/**
+ * Removes the expired messages of a conversation and the live ones older than its newest `keepLast`,
+ * in place (no copy of the conversation, no set of ids: constant extra memory); returns how many went.
+ */
+function pruneConversation(messages: Message[], byId: Map<string, Message>, request: PruneRequest): number {
+  const keepLast = request.keepLast ?? Infinity;
+  // The oldest index that may stay: that of the keepLast-th newest live message.
+  let first = messages.length;
+  for (let kept = 0; first > 0 && kept < keepLast; ) if (live(messages[--first]!, request.cutoff)) kept++;
+  let length = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    if (i >= first && live(m, request.cutoff)) messages[length++] = m;
+    else byId.delete(m.id);
+  }
+  const removed = messages.length - length;
+  messages.length = length;
+  return removed;
 }
 
 /** The newest `n` live messages of a conversation, oldest first. */
