@@ -37,3 +37,24 @@ test('examples/langchain.ts keeps a tool-calling conversation and reads it back'
   t.true(lines.includes('  tool: "sunny, 24°C"'));
   t.is(lines.filter((l) => /^ {2}(user|assistant): /.test(l)).length, 6);
 });
+
+test('examples/openai-agents.ts runs two turns through the SDK and reads the session back', async (t) => {
+  const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'examples/openai-agents.ts', 'memory:'], { cwd: root });
+  t.is(stderr, '');
+  const lines = stdout.split('\n');
+  t.deepEqual(lines.slice(0, 2), ['agent: Paris is sunny (24°C); Oslo has rain (14°C).', 'agent: You asked about Paris and Oslo.']);
+  t.true(lines.includes('  function_call: weather({"city":"Oslo"})'));
+  t.true(lines.includes('  function_call_result: {"type":"text","text":"rain, 14°C"}'));
+  // Parallel calls and their results: repeated roles kept, one stored message per item.
+  const stored = lines.slice(lines.indexOf('The same conversation through convostore (one message per item):') + 1).filter(Boolean);
+  t.deepEqual(stored, [
+    '  user: message',
+    '  assistant: function_call',
+    '  assistant: function_call',
+    '  tool: function_call_result',
+    '  tool: function_call_result',
+    '  assistant: message',
+    '  user: message',
+    '  assistant: message',
+  ]);
+});
