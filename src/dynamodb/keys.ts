@@ -97,7 +97,7 @@ export const ACTIVITY_STEP_MS = 60_000;
  * `key time <= la < key time + ACTIVITY_STEP_MS`, which is all a reader relies on.
  */
 export function activityKey(lastActivityAt: number, sessionId: string): string {
-  return activityBound(lastActivityAt - (lastActivityAt % ACTIVITY_STEP_MS), sessionId);
+  return activityBound(Math.floor(lastActivityAt / ACTIVITY_STEP_MS) * ACTIVITY_STEP_MS, sessionId);
 }
 
 /** The exact (not rounded) key of a listSessions cursor: every session after it sorts below. */
