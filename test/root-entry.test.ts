@@ -16,7 +16,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const blocker = join(root, 'test/helpers/block-frameworks.mjs');
 const packageBlocker = join(root, 'test/helpers/block-packages.mjs');
 const DRIVERS = ['better-sqlite3', '@libsql/client', '@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'];
-const FRAMEWORK = /^(agent-squad|@langchain\/|@openai\/agents-core)/;
+const FRAMEWORK = /^(agent-squad|@langchain\/|@openai\/agents-core|ai$|ai\/)/;
 
 /** Every module specifier reachable from `entry` through relative imports, type-only ones included. */
 function importGraph(entry: string): { files: string[]; packages: Set<string> } {
@@ -46,6 +46,7 @@ test('the root entry imports neither framework, directly or through any module i
   t.true(importGraph('src/adapters/agent-squad.ts').packages.has('agent-squad'));
   t.true([...importGraph('src/adapters/langchain.ts').packages].some((p) => p.startsWith('@langchain/core')));
   t.true(importGraph('src/adapters/openai-agents.ts').packages.has('@openai/agents-core'));
+  t.true(importGraph('src/adapters/ai-sdk.ts').packages.has('ai'));
 });
 
 test('the root entry loads and stores with both frameworks impossible to import', async (t) => {
@@ -55,7 +56,7 @@ test('the root entry loads and stores with both frameworks impossible to import'
     const window = await store.saveChatMessage('u', 's', 'a', { role: 'user', content: 'hi' });
     await store.close();
     const failures = [];
-    for (const adapter of ['agent-squad', 'langchain', 'openai-agents']) {
+    for (const adapter of ['agent-squad', 'langchain', 'openai-agents', 'ai-sdk']) {
       try { await import(${JSON.stringify(join(root, 'src/adapters'))} + '/' + adapter + '.ts'); failures.push(adapter + ': loaded'); }
       catch (error) { failures.push(adapter + ': ' + error.message); }
     }
@@ -68,6 +69,7 @@ test('the root entry loads and stores with both frameworks impossible to import'
   t.regex(result.failures[0]!, /^agent-squad: Cannot find package 'agent-squad' \(blocked/);
   t.regex(result.failures[1]!, /^langchain: Cannot find package '@langchain\/core\/chat_history' \(blocked/);
   t.regex(result.failures[2]!, /^openai-agents: Cannot find package '@openai\/agents-core' \(blocked/);
+  t.regex(result.failures[3]!, /^ai-sdk: Cannot find package 'ai' \(blocked/);
 });
 
 test('the root entry loads no driver and no Drizzle: with every driver impossible to import it opens memory:, and a URL needing one names the npm install', async (t) => {
@@ -139,7 +141,7 @@ test('the built package: subpath exports resolve and type-check; the root needs 
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
   await run(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')], { cwd: root });
   const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { exports: Record<string, { types: string; import: string }> };
-  for (const subpath of ['./agent-squad', './langchain', './openai-agents', './memory', './sqlite', './libsql', './libsql/web', './dynamodb']) {
+  for (const subpath of ['./agent-squad', './langchain', './openai-agents', './ai-sdk', './memory', './sqlite', './libsql', './libsql/web', './dynamodb']) {
     t.true(existsSync(join(pkg, manifest.exports[subpath]!.import)), `${subpath} import target is built`);
     t.true(existsSync(join(pkg, manifest.exports[subpath]!.types)), `${subpath} types target is built`);
   }
@@ -162,6 +164,8 @@ test('the built package: subpath exports resolve and type-check; the root needs 
     const { ConvostoreChatMessageHistory } = await import('convostore/langchain');
     const { HumanMessage } = await import('@langchain/core/messages');
     const { ConvostoreSession } = await import('convostore/openai-agents');
+    const { openStorage } = await import('convostore');
+    const { loadChat, saveChat } = await import('convostore/ai-sdk');
     class Echo extends Agent { async processRequest(text) { return { role: 'assistant', content: [{ text: 'echo: ' + text }] }; } }
     class First extends Classifier { async processRequest() { return { selectedAgent: Object.values(this.agents)[0], confidence: 1 }; } }
     const storage = new ConvostoreChatStorage(process.argv[1]);
@@ -172,7 +176,11 @@ test('the built package: subpath exports resolve and type-check; the root needs 
     await history.addMessages([new HumanMessage('one'), new HumanMessage('two')]);
     const session = new ConvostoreSession({ url: process.argv[1], userId: 'u', sessionId: 's4' });
     await session.addItems([{ role: 'user', content: 'three' }, { role: 'user', content: 'four' }]);
-    console.log(JSON.stringify({ output: response.output, squad: await storage.fetchChat('u', 's2', 'echo'), langchain: (await history.getMessages()).map((m) => m.content), openaiAgents: (await session.getItems()).map((i) => i.content) }));
+    const chats = await openStorage(process.argv[1]);
+    await saveChat(chats, { userId: 'u', chatId: 's5', messages: [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'five' }] }] });
+    const aiSdk = (await loadChat(chats, { userId: 'u', chatId: 's5' })).map((m) => m.parts[0].text);
+    await chats.close();
+    console.log(JSON.stringify({ output: response.output, squad: await storage.fetchChat('u', 's2', 'echo'), langchain: (await history.getMessages()).map((m) => m.content), openaiAgents: (await session.getItems()).map((i) => i.content), aiSdk }));
     await storage.close();
     await history.close();
     await session.close();
@@ -186,6 +194,7 @@ test('the built package: subpath exports resolve and type-check; the root needs 
     ],
     langchain: ['one', 'two'],
     openaiAgents: ['three', 'four'],
+    aiSdk: ['five'],
   });
 
   // The published types: `new AgentSquad({ storage })` and a LangChain history type-check from the
@@ -199,9 +208,12 @@ import { ConvostoreChatStorage } from 'convostore/agent-squad';
 import { ConvostoreChatMessageHistory } from 'convostore/langchain';
 import type { Session } from '@openai/agents-core';
 import { ConvostoreSession } from 'convostore/openai-agents';
+import type { UIMessage } from 'ai';
+import { loadChat } from 'convostore/ai-sdk';
 export const squad = new AgentSquad({ storage: new ConvostoreChatStorage('memory:') });
 export const history: BaseListChatMessageHistory = new ConvostoreChatMessageHistory({ store: await openStorage('memory:', { consecutiveRoles: 'keep' }), userId: 'u', sessionId: 's' });
 export const session: Session = new ConvostoreSession({ store: await openStorage('memory:'), userId: 'u', sessionId: 's' });
+export const chat: UIMessage[] = await loadChat(await openStorage('memory:'), { userId: 'u', chatId: 'c' });
 `,
   );
   writeFileSync(

@@ -1,4 +1,4 @@
-const BLOCKED = /^(agent-squad|@langchain\/[^/]+|@openai\/agents-core)(\/|$)/;
+const BLOCKED = /^(agent-squad|@langchain\/[^/]+|@openai\/agents-core|ai)(\/|$)/;
 
 export async function resolve(specifier, context, next) {
   if (BLOCKED.test(specifier)) {
