@@ -1,5 +1,5 @@
 /** The framework examples run as a user would run them (on `memory:`) and print what they promise. */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { execFile } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,10 +8,15 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-test('examples/agent-squad.ts routes five requests and lists what convostore stored', async (t) => {
-  const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'examples/agent-squad.ts', 'memory:'], { cwd: root });
+/** Runs an example on `memory:` as a user would; it must write nothing to stderr. Its stdout, by line. */
+async function exampleLines(t: ExecutionContext, example: string): Promise<string[]> {
+  const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', example, 'memory:'], { cwd: root });
   t.is(stderr, '');
-  const lines = stdout.split('\n');
+  return stdout.split('\n');
+}
+
+test('examples/agent-squad.ts routes five requests and lists what convostore stored', async (t) => {
+  const lines = await exampleLines(t, 'examples/agent-squad.ts');
   t.deepEqual(lines.slice(0, 10), [
     '[morning] ada: Will it rain in Paris?',
     '[morning] weather-agent: Weather #1: sun in Paris',
@@ -29,9 +34,7 @@ test('examples/agent-squad.ts routes five requests and lists what convostore sto
 });
 
 test('examples/langchain.ts keeps a tool-calling conversation and reads it back', async (t) => {
-  const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'examples/langchain.ts', 'memory:'], { cwd: root });
-  t.is(stderr, '');
-  const lines = stdout.split('\n');
+  const lines = await exampleLines(t, 'examples/langchain.ts');
   t.deepEqual(lines.slice(0, 2), ['ai: Hello Ada!', 'ai: Your name is Ada, and Paris is sunny.']);
   t.true(lines.includes('  ai: "" tool_calls=[{"id":"call-1","name":"weather","args":{"city":"Paris"},"type":"tool_call"}]'));
   t.true(lines.includes('  tool: "sunny, 24°C"'));
@@ -39,9 +42,7 @@ test('examples/langchain.ts keeps a tool-calling conversation and reads it back'
 });
 
 test('examples/openai-agents.ts runs two turns through the SDK and reads the session back', async (t) => {
-  const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'examples/openai-agents.ts', 'memory:'], { cwd: root });
-  t.is(stderr, '');
-  const lines = stdout.split('\n');
+  const lines = await exampleLines(t, 'examples/openai-agents.ts');
   t.deepEqual(lines.slice(0, 2), ['agent: Paris is sunny (24°C); Oslo has rain (14°C).', 'agent: You asked about Paris and Oslo.']);
   t.true(lines.includes('  function_call: weather({"city":"Oslo"})'));
   t.true(lines.includes('  function_call_result: {"type":"text","text":"rain, 14°C"}'));
