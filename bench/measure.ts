@@ -26,12 +26,18 @@ export interface Measured {
   latency: Record<string, number>;
   /** Median over rounds of `store` latency / `baseline` latency (when both are measured). */
   ratio: number;
+  /**
+   * Per other task: the median over rounds of its latency / the store's, i.e. the store's throughput
+   * as a fraction of that task's (1.0 = as fast; the issue's targets are stated this way).
+   */
+  throughput: Record<string, number>;
 }
 
 export async function measure(tasks: Record<string, () => Promise<unknown>>, options: MeasureOptions = {}): Promise<Measured> {
   const rounds = options.rounds ?? ROUNDS;
   const perRound: Record<string, number[]> = {};
   const ratios: number[] = [];
+  const throughputs: Record<string, number[]> = {};
   for (let r = 0; r < rounds; r++) {
     const bench = new Bench({
       time: (options.time ?? TIME_MS) / rounds,
@@ -51,10 +57,15 @@ export async function measure(tasks: Record<string, () => Promise<unknown>>, opt
       (perRound[task.name] ??= []).push(result.latency.p50);
     }
     if (round.store !== undefined && round.baseline !== undefined) ratios.push(round.store / round.baseline);
+    for (const [name, value] of Object.entries(round)) {
+      if (name !== 'store' && round.store !== undefined) (throughputs[name] ??= []).push(value / round.store);
+    }
   }
   const latency: Record<string, number> = {};
   for (const [name, values] of Object.entries(perRound)) latency[name] = median(values);
-  return { latency, ratio: ratios.length ? median(ratios) : NaN };
+  const throughput: Record<string, number> = {};
+  for (const [name, values] of Object.entries(throughputs)) throughput[name] = median(values);
+  return { latency, ratio: ratios.length ? median(ratios) : NaN, throughput };
 }
 
 export function median(values: number[]): number {

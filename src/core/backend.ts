@@ -26,6 +26,16 @@ export interface StorageBackend {
   /** saveChatMessage(s), upsertMessages and each conversation's part of importSession: one atomic write. */
   write(request: WriteRequest): Promise<WriteResult>;
   readPage(key: ConversationKey, request: ReadRequest): Promise<RawMessage[]>;
+  /**
+   * Optional, for speed: the newest `limit` live messages, oldest first, with only what a window
+   * returns (fetchChat). Without it ChatStore reads a page.
+   */
+  readWindow?(key: ConversationKey, limit: number, cutoff: number | undefined): Promise<WindowMessage[]>;
+  /**
+   * Optional, for speed: a session's live messages in write order with only what fetchAllChats
+   * returns. Without it ChatStore reads the session.
+   */
+  readAllChats?(userId: string, sessionId: string, cutoff: number | undefined): Promise<AgentMessage[]>;
   /** A session's messages across its agents in write order; `null` when `afterId` is not in the session. */
   readSession(userId: string, sessionId: string, request: SessionReadRequest): Promise<RawSessionMessage[] | null>;
   getMessage(userId: string, sessionId: string, messageId: string, cutoff: number | undefined): Promise<RawSessionMessage | null>;
@@ -122,8 +132,8 @@ export interface WriteResult {
    * consecutive-role rule is absent.
    */
   stored: RawMessage[];
-  /** The window after the write, oldest first. */
-  window: RawMessage[];
+  /** The window after the write, oldest first (a backend may return whole RawMessages). */
+  window: WindowMessage[];
 }
 
 export interface ReadRequest {
@@ -207,6 +217,12 @@ export interface RawMessage {
   metadata: string | null | undefined;
   timestamp: number;
 }
+
+/** What a window returns of a message (fetchChat, saveChatMessage(s)): its role and content. */
+export type WindowMessage = Pick<RawMessage, 'role' | 'json'>;
+
+/** What fetchAllChats returns of a message: its agent, role and content. */
+export type AgentMessage = WindowMessage & { agentId: string };
 
 export interface RawSessionMessage extends RawMessage {
   agentId: string;

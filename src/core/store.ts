@@ -25,7 +25,7 @@ import type {
 } from '../types.js';
 import { utf8Length } from './bytes.js';
 import { attributeToAgent, collapseConsecutive, consecutiveNotice } from './agent-squad.js';
-import type { EncodedMessage, RawMessage, RawSessionMessage, StorageBackend, WriteMode } from './backend.js';
+import type { EncodedMessage, RawMessage, RawSessionMessage, StorageBackend, WindowMessage, WriteMode } from './backend.js';
 import {
   messageCursor,
   readMessageCursor,
@@ -221,8 +221,10 @@ export class ChatStore implements ChatStorage {
       const limit = checkWindow(maxHistorySize);
       if (limit === 0) return [];
       const cutoff = this.#cutoff(checkClock(this.#clock()));
-      const rows = await this.#backend.readPage(key, { order: 'newest', afterSeq: undefined, limit, cutoff });
-      return rows.reverse().map(toConversationMessage);
+      const rows = this.#backend.readWindow
+        ? await this.#backend.readWindow(key, limit ?? Number.MAX_SAFE_INTEGER, cutoff)
+        : (await this.#backend.readPage(key, { order: 'newest', afterSeq: undefined, limit, cutoff })).reverse();
+      return rows.map(toConversationMessage);
     });
   }
 
@@ -231,13 +233,15 @@ export class ChatStore implements ChatStorage {
       const user = checkId('userId', userId);
       const session = checkId('sessionId', sessionId);
       const cutoff = this.#cutoff(checkClock(this.#clock()));
-      const rows = await this.#backend.readSession(user, session, {
-        order: 'oldest',
-        afterPosition: undefined,
-        afterId: undefined,
-        limit: undefined,
-        cutoff,
-      });
+      const rows = this.#backend.readAllChats
+        ? await this.#backend.readAllChats(user, session, cutoff)
+        : await this.#backend.readSession(user, session, {
+            order: 'oldest',
+            afterPosition: undefined,
+            afterId: undefined,
+            limit: undefined,
+            cutoff,
+          });
       return (rows ?? []).map((row) => attributeToAgent(row.agentId, toConversationMessage(row)));
     });
   }
@@ -547,7 +551,7 @@ function firstDropped(all: EncodedMessage[], kept: EncodedMessage[]): string {
   return all.find((m) => !keptSet.has(m))!.role;
 }
 
-function toConversationMessage(row: RawMessage): ConversationMessage {
+function toConversationMessage(row: WindowMessage): ConversationMessage {
   return { role: row.role, content: JSON.parse(row.json) as ConversationMessage['content'] };
 }
 

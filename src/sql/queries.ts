@@ -190,6 +190,16 @@ export const readOldest = compile(sql`
   WHERE ${inConversation} AND seq > ${p('bound')} AND +created_at >= ${p('cutoff')}
   ORDER BY seq ASC LIMIT ${p('limit')}`);
 
+/**
+ * A window (fetchChat, the window a write returns): only what it returns, role and content, named as
+ * the backend's WindowMessage so that rows need no mapping. Fewer columns is most of a read's cost
+ * here: each becomes a JS value per row in the driver.
+ */
+export const readWindow = compile(sql`
+  SELECT role, content AS json FROM ${messages} INDEXED BY convostore_messages_conversation_seq_unique
+  WHERE ${inConversation} AND +created_at >= ${p('cutoff')}
+  ORDER BY seq DESC LIMIT ${p('limit')}`);
+
 /** The batch's messages as stored after an upsert (the backend puts them back in batch order). */
 export const readConversationIds = compile(sql`
   SELECT ${messageColumns} FROM ${messages} WHERE ${inConversation} AND id IN ${idList('ids')}`);
@@ -222,6 +232,13 @@ export const readSessionNewest = sessionPage(true, false);
 export const readSessionOldest = sessionPage(false, false);
 export const readSessionNewestAfter = sessionPage(true, true);
 export const readSessionOldestAfter = sessionPage(false, true);
+
+/** fetchAllChats: a whole session in write order, with only what it returns (agent, role, content). */
+export const readAllChats = compile(sql`
+  SELECT a.id AS agentId, m.role, m.content AS json
+  FROM ${messages} m INDEXED BY convostore_messages_session_idx JOIN ${agents} a ON a.pk = m.agent_pk
+  WHERE m.session_pk = ${sessionPk} AND +m.created_at >= ${p('cutoff')}
+  ORDER BY m.pk`);
 
 export const getMessage = compile(sql`
   SELECT ${sessionMessageColumns} FROM ${messages} m JOIN ${agents} a ON a.pk = m.agent_pk

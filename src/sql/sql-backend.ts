@@ -4,6 +4,7 @@ import { mergeSessionMetadata } from '../core/session-metadata.js';
 import { ConflictError, ConsecutiveRoleError, NotFoundError, TooLargeError } from '../errors.js';
 import type { ConversationKey, DeleteResult, Metadata, SessionSummary } from '../types.js';
 import type {
+  AgentMessage,
   ForkRequest,
   ListRequest,
   MessageChange,
@@ -14,6 +15,7 @@ import type {
   SessionChange,
   SessionReadRequest,
   StorageBackend,
+  WindowMessage,
   WriteRequest,
   WriteResult,
 } from '../core/backend.js';
@@ -92,7 +94,7 @@ export class SqlBackend implements StorageBackend {
     const readBack = request.mode === 'upsert' && messages.length > 0 ? statements.length : -1;
     if (readBack >= 0) statements.push({ query: q.readConversationIds, values: { ...ids, ids: batchIds } });
     const window = request.window === 0 ? -1 : statements.length;
-    if (window >= 0) statements.push(this.#read(key, { order: 'newest', afterSeq: undefined, limit: request.window, cutoff: request.cutoff }));
+    if (window >= 0) statements.push(windowStatement(key, request.window, request.cutoff));
 
     // Ids are made before the write, so repeating it stores nothing twice, unless it is conditioned
     // on the suffix it may itself have changed (expectLastIds).
@@ -111,13 +113,23 @@ export class SqlBackend implements StorageBackend {
       replaced,
       unchanged: request.mode === 'append' ? stored : 0,
       stored: storedRows,
-      window: window >= 0 ? results[window]!.rows.map(toRawMessage).reverse() : [],
+      // The rows' columns are named as WindowMessage's fields: no mapping.
+      window: window >= 0 ? (results[window]!.rows as unknown as WindowMessage[]).reverse() : [],
     };
   }
 
   async readPage(key: ConversationKey, request: ReadRequest): Promise<RawMessage[]> {
     if (request.limit === 0) return [];
     return (await this.#driver.run(this.#read(key, request))).rows.map(toRawMessage);
+  }
+
+  async readWindow(key: ConversationKey, limit: number, cutoff: number | undefined): Promise<WindowMessage[]> {
+    return ((await this.#driver.run(windowStatement(key, limit, cutoff))).rows as unknown as WindowMessage[]).reverse();
+  }
+
+  async readAllChats(userId: string, sessionId: string, cutoff: number | undefined): Promise<AgentMessage[]> {
+    const { rows } = await this.#driver.run({ query: q.readAllChats, values: { userId, sessionId, cutoff: cutoff ?? q.NO_CUTOFF } });
+    return rows as unknown as AgentMessage[];
   }
 
   async readSession(userId: string, sessionId: string, request: SessionReadRequest): Promise<RawSessionMessage[] | null> {
@@ -385,6 +397,12 @@ export class SqlBackend implements StorageBackend {
       },
     };
   }
+}
+
+/** The newest `limit` live messages (undefined: all), newest first, as WindowMessage rows. */
+function windowStatement(key: ConversationKey, limit: number | undefined, cutoff: number | undefined): Statement {
+  // SQLite reads a negative LIMIT as "no limit".
+  return { query: q.readWindow, values: { ...key, cutoff: cutoff ?? q.NO_CUTOFF, limit: limit ?? -1 } };
 }
 
 /** One row per (session, agent), sessions already in page order. */
