@@ -39,7 +39,7 @@ export interface DeleteBody {
   ids: string[];
 }
 
-/** POST /api/truncate: removes every message after `id` in the session's write order. */
+/** POST /api/truncate: removes every message of `id`'s conversation (its agent's) written after it. */
 export interface TruncateBody {
   user: string;
   session: string;

@@ -200,6 +200,8 @@ export class Conversation {
       this.#list.setAttribute('aria-busy', 'false');
       this.#status();
     }
+    // A scroll that came while this load ran was ignored: look again at where the reader is.
+    queueMicrotask(() => void this.#onScroll().catch(() => undefined));
   }
 
   async #onScroll(): Promise<void> {

@@ -102,7 +102,7 @@ function messageActions(m: SessionMessage): HTMLElement[] {
       toast('Message deleted');
       await refreshSummary();
     }), { class: 'danger', 'data-action': 'delete' }),
-    button('Truncate after', () => void confirmAction({ title: 'Remove every later message?', detail: `Everything written after ${m.id}, across agents, is removed for good.`, danger: true }, async () => {
+    button('Truncate after', () => void confirmAction({ title: `Remove every later message of ${m.agentId}?`, detail: `Every message of agent ${m.agentId}'s conversation written after ${m.id} is removed for good (other agents' messages stay).`, danger: true }, async () => {
       const result = await post<WriteResult>('/api/truncate', { user: userId, session: sessionId, id: m.id });
       toast(`Removed ${result.removed ?? 0} messages`);
       await openSession(userId, sessionId, m.id);
@@ -269,6 +269,12 @@ async function boot(): Promise<void> {
   );
   document.addEventListener('keydown', keyboard);
   await loadUsers();
+  // A link or an edited address names what to open; the page's own changes (replaceState) fire nothing.
+  window.addEventListener('hashchange', () => void openFromHash().catch(report));
+  await openFromHash();
+}
+
+async function openFromHash(): Promise<void> {
   const hash = new URLSearchParams(location.hash.slice(1));
   const [u, s, m] = [hash.get('user'), hash.get('session'), hash.get('message')];
   if (u !== null && s !== null) await openSession(u, s, m ?? undefined);
