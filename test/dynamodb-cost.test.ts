@@ -173,3 +173,35 @@ test('listSessions over many sessions active within one step: exact order, a few
   t.deepEqual(seen, expected);
   await close();
 });
+
+test('after deleting the newest message, listings stay one Query and lastMessageAt exact (timestamps in order, or not)', async (t) => {
+  const clock = new TestClock(STEP_START + 1_000);
+  const { meter, store, close } = await openMetered(clock);
+  const at = (i: number) => STEP_START + 1_000 + i * 10;
+  await store.saveChatMessages('u', 'ordered', 'a', Array.from({ length: 6 }, (_, i) => ({ ...(i % 2 ? bot(`m${i}`) : user(`m${i}`)), id: `o${i}`, timestamp: at(i) })), 0);
+  // Out of order: the newest timestamp is held by a middle message.
+  const shuffled = [3, 5, 0, 4, 1, 2];
+  await store.saveChatMessages('u', 'shuffled', 'a', shuffled.map((k, i) => ({ ...(i % 2 ? bot(`m${i}`) : user(`m${i}`)), id: `x${i}`, timestamp: at(k) })), 0);
+
+  t.is(await store.deleteMessages('u', 'ordered', ['o5']), 1);
+  t.is(await store.upsertMessages('u', 'ordered', 'a', [], { deleteIds: ['o4'] }).then(() => 1), 1);
+  t.is(await store.deleteMessages('u', 'ordered', ['o1']), 1);
+  t.is(await store.deleteMessages('u', 'shuffled', ['x1']), 1);
+  meter.reset();
+  const sessions = new Map((await store.listSessions('u')).items.map((s) => [s.sessionId, s]));
+  const calls = summarise(meter.reset());
+  t.is(sessions.get('ordered')!.agents[0]!.lastMessageAt, at(3));
+  t.is(sessions.get('ordered')!.messageCount, 3);
+  t.is(sessions.get('shuffled')!.agents[0]!.lastMessageAt, at(4), 'the middle message holding the newest timestamp went');
+  // The ordered conversation's head stays exact; the shuffled one's is read (one keys-only Query).
+  t.is(calls.requests, '2 Query');
+  t.is((await store.getSession('u', 'ordered'))!.agents[0]!.lastMessageAt, at(3));
+
+  // An append after the deletions keeps the head exact.
+  clock.now = at(9);
+  await store.saveChatMessage('u', 'ordered', 'a', user('after'), 0);
+  meter.reset();
+  t.is((await store.getSession('u', 'ordered'))!.agents[0]!.lastMessageAt, at(9));
+  t.is(summarise(meter.reset()).requests, '1 GetItem');
+  await close();
+});

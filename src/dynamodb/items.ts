@@ -48,6 +48,13 @@ export interface AgentHead {
    * two transactions. The next write then reads the lane's newest message instead of trusting them.
    */
   u?: 1;
+  /**
+   * Set while timestamps never decreased along the lane (every message written so far had a
+   * timestamp at or above `at`): the newest timestamp is then the last message's, so deleting
+   * messages keeps `at` exact (the last one's deletion takes the new last one's) instead of marking
+   * `x`, which makes every listing read the lane. Heads written before it have no `m`: they mark `x`.
+   */
+  m?: 1;
 }
 
 /**

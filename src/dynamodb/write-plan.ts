@@ -151,6 +151,7 @@ class Chunk {
         this.appended.push(unit.message.id);
         if (head.n === 0) head.f = unit.seq;
         head.n++;
+        if (unit.message.timestamp < head.at) delete head.m;
         head.at = Math.max(head.at, unit.message.timestamp);
         head.lo = Math.min(head.lo, unit.message.timestamp);
         this.#bytes += itemBytes(item);
@@ -164,8 +165,9 @@ class Chunk {
         const head = state.ag.find((h) => h.a === row.agentId);
         if (!head) return;
         head.n--;
-        // The deleted message may have held the newest timestamp, or been the last one.
-        if (row.timestamp >= head.at) head.x = 1;
+        // The deleted message may have held the newest timestamp, or been the last one. With ordered
+        // timestamps (m) only the last one holds it, and the plan's finish takes the new last one's.
+        if (row.timestamp >= head.at && !(head.m && row.seq < head.s)) head.x = 1;
         if (row.seq >= head.s) head.u = 1;
         return;
       }
@@ -213,7 +215,7 @@ function conditionOf(c: Condition): Condition {
 function headFor(state: SessionState, agentId: string, role: AgentHead['r']): AgentHead {
   let head = state.ag.find((h) => h.a === agentId);
   if (!head) {
-    head = { a: agentId, s: 0, r: role, n: 0, at: 0, lo: Number.MAX_SAFE_INTEGER, f: 1 };
+    head = { a: agentId, s: 0, r: role, n: 0, at: 0, lo: Number.MAX_SAFE_INTEGER, f: 1, m: 1 };
     state.ag.push(head);
   }
   return head;
@@ -221,6 +223,17 @@ function headFor(state: SessionState, agentId: string, role: AgentHead['r']): Ag
 
 export function headOf(state: SessionState | undefined, agentId: string): AgentHead | undefined {
   return state?.ag.find((h) => h.a === agentId);
+}
+
+/**
+ * After deletions that took a lane's last message, once the plan knows `tail` (the newest message
+ * still stored): with ordered timestamps (m) the newest timestamp is the tail's, or that of a message
+ * the same plan appended after it, so the head's `at` is exact again and `x` goes.
+ */
+export function settleNewest(head: AgentHead, tail: Pick<StoredRow, 'timestamp'> | undefined, appended: boolean): void {
+  if (!head.m || !head.x || !(appended || tail)) return;
+  if (!appended) head.at = tail!.timestamp;
+  delete head.x;
 }
 
 export function cloneState(state: SessionState): SessionState {

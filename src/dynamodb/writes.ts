@@ -30,7 +30,7 @@ import { findMessages, laneRows, newestRemaining, readState, resolveIdItems, typ
 import { readPage, summarise } from './reads.js';
 import { isConditionFailure } from './retry.js';
 import type { TableIo } from './table-io.js';
-import { cloneState, headOf, transactions, type Plan, type Unit } from './write-plan.js';
+import { cloneState, headOf, settleNewest, transactions, type Plan, type Unit } from './write-plan.js';
 
 /** What earlier transactions of one call already committed, when a write needs several. */
 interface Progress {
@@ -159,10 +159,12 @@ async function writeRound(ctx: Ctx, request: WriteRequest, progress: Progress): 
     now: request.now,
     finish: (s) => {
       const h = headOf(s, agentId);
-      if (h?.u && appended.length === 0) {
+      if (!h) return;
+      if (h.u && appended.length === 0) {
         if (tail) Object.assign(h, { s: tail.seq, r: tail.role });
         delete h.u;
       }
+      settleNewest(h, tail, appended.length > passes);
     },
   };
   if (deleting.size > 0) plan.dropWhenEmpty = { userSessions: sessionCount(await ctx.io.getOne(userKey(userId))) };
@@ -263,6 +265,7 @@ async function commitDeletes(ctx: Ctx, userId: string, sessionId: string, state:
         if (!h) continue;
         if (tail) Object.assign(h, { s: tail.seq, r: tail.role });
         delete h.u;
+        settleNewest(h, tail, false);
       }
     },
     dropWhenEmpty: { userSessions: sessionCount(await ctx.io.getOne(userKey(userId))) },
