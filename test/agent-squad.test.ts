@@ -5,9 +5,18 @@
  * SQLite files, with plain SQL.
  */
 import test, { type ExecutionContext } from 'ava';
-import { Agent, AgentSquad, ChatStorage as SquadChatStorage, Classifier, ParticipantRole, type ConversationMessage as SquadMessage } from 'agent-squad';
+import {
+  Agent,
+  AgentSquad,
+  ChatStorage as SquadChatStorage,
+  Classifier,
+  InMemoryChatStorage as SquadMemoryStorage,
+  Logger as SquadLogger,
+  ParticipantRole,
+  type ConversationMessage as SquadMessage,
+} from 'agent-squad';
 import { ConvostoreChatStorage } from '../src/adapters/agent-squad.js';
-import { ClosedError, ValidationError, type ChatStore, type ConversationMessage } from '../src/index.js';
+import { ClosedError, ConsecutiveRoleError, ValidationError, type ChatStore, type ConversationMessage } from '../src/index.js';
 import { KeywordClassifier, ROUTES, mathAgent, weatherAgent, type ScriptedAgent } from '../examples/squad-agents.js';
 import { byConversation, frameworkBackends, withStore, type BackendDatabase } from './frameworks/backends.js';
 import { tempDir, tempFile } from './helpers/tmp.js';
@@ -49,6 +58,141 @@ function session(done: Exchange[], sessionId: string): ConversationMessage[] {
   return done
     .filter((e) => e.sessionId === sessionId)
     .flatMap((e) => [userMessage(e.input), botMessage(`[${e.agentId}] ${e.output}`)]);
+}
+
+const MODES = ['window', 'trim'] as const;
+
+/** A deterministic PRNG (mulberry32): the same calls on every run and backend. */
+function seededRandom(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let x = Math.imul(a ^ (a >>> 15), 1 | a);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const squadUser = (text: string): SquadMessage => ({ role: ParticipantRole.USER, content: [{ text }] });
+const squadBot = (text: string): SquadMessage => ({ role: ParticipantRole.ASSISTANT, content: [{ text }] });
+const texts = (messages: SquadMessage[]) => messages.map((m) => m.content?.[0]?.text);
+const pairs = (n: number, agent = '') =>
+  Array.from({ length: n }, (_, i) => [squadUser(`User ${agent}${i + 1}`), squadBot(`Assistant ${agent}${i + 1}`)]).flat();
+
+/**
+ * The behaviours Agent Squad's storage tests (typescript/tests/storage/ in its repository) check, and
+ * those its storages' code implies where convostore's default differs, in either mode. Each part
+ * uses its own session so that fetchAllChats sees only it.
+ */
+async function storageBehaviours(t: ExecutionContext, storage: ConvostoreChatStorage, mode: 'window' | 'trim') {
+  const trim = mode === 'trim';
+  t.is(storage.maxHistorySize, mode);
+
+  // Each save returns the conversation so far (the first one message), roles alternating, in order.
+  const four = pairs(2);
+  for (const [i, m] of four.entries()) t.deepEqual(await storage.saveChatMessage(USER, 'order', 'agent1', m), four.slice(0, i + 1));
+  t.deepEqual(await storage.fetchChat(USER, 'order', 'agent1'), four);
+
+  // A message with the role of the one before it is not saved; the save returns the history unchanged.
+  const sequence = [squadUser('Hello'), squadBot('Hi'), squadUser('How are you?'), squadUser('Are you there?'), squadBot('Well'), squadBot('And you?'), squadUser('Good')];
+  const returned = [];
+  for (const m of sequence) returned.push(texts(await storage.saveChatMessage(USER, 'repeats', 'agent1', m)));
+  t.deepEqual(returned.slice(3), [
+    ['Hello', 'Hi', 'How are you?'],
+    ['Hello', 'Hi', 'How are you?', 'Well'],
+    ['Hello', 'Hi', 'How are you?', 'Well'],
+    ['Hello', 'Hi', 'How are you?', 'Well', 'Good'],
+  ]);
+  t.deepEqual(texts(await storage.fetchChat(USER, 'repeats', 'agent1')), ['Hello', 'Hi', 'How are you?', 'Well', 'Good']);
+
+  // Several agents in one session: each has its own conversation; fetchAllChats gathers the session
+  // in the order it was written, each assistant message tagged with its agent.
+  const turns: Array<[string, SquadMessage]> = [
+    ['airline', squadUser('book a flight')],
+    ['airline', squadBot('From where?')],
+    ['tech', squadUser('what is lambda?')],
+    ['tech', squadBot('Serverless.')],
+    ['airline', squadUser('Paris')],
+    ['airline', squadBot('To where?')],
+  ];
+  for (const [agentId, m] of turns) await storage.saveChatMessage(USER, 'agents', agentId, m);
+  t.deepEqual(texts(await storage.fetchChat(USER, 'agents', 'airline')), ['book a flight', 'From where?', 'Paris', 'To where?']);
+  t.deepEqual(texts(await storage.fetchChat(USER, 'agents', 'tech')), ['what is lambda?', 'Serverless.']);
+  t.deepEqual(texts(await storage.fetchAllChats(USER, 'agents')), [
+    'book a flight',
+    '[airline] From where?',
+    'what is lambda?',
+    '[tech] Serverless.',
+    'Paris',
+    '[airline] To where?',
+  ]);
+
+  // Saved without maxHistorySize: everything is kept.
+  for (const m of pairs(5)) await storage.saveChatMessage(USER, 'unbounded', 'agent1', m);
+  t.is((await storage.fetchAllChats(USER, 'unbounded')).length, 10);
+
+  // Saved with maxHistorySize 4, then 3 (odd: whole pairs, so 2): each save returns the newest ones.
+  // Agent Squad's storages delete the rest ('trim'); convostore's default keeps them ('window').
+  for (const [size, kept] of [[4, 4], [3, 2]] as const) {
+    const sessionId = `bounded-${size}`;
+    let last: SquadMessage[] = [];
+    for (const m of pairs(5)) last = await storage.saveChatMessage(USER, sessionId, 'agent1', m, size);
+    t.deepEqual(last, pairs(5).slice(-kept));
+    const all = await storage.fetchAllChats(USER, sessionId);
+    const expected = (trim ? pairs(5).slice(-kept) : pairs(5)).map((m) => (m.role === 'assistant' ? `[agent1] ${m.content![0]!.text}` : m.content![0]!.text));
+    t.deepEqual(texts(all), expected, `stored with ${size}`);
+  }
+
+  // A window on fetchChat is a view in both: fetchAllChats still has every message.
+  t.deepEqual(await storage.fetchChat(USER, 'unbounded', 'agent1', 2), pairs(5).slice(-2));
+  t.is((await storage.fetchAllChats(USER, 'unbounded')).length, 10);
+
+  // 0 and 1: Agent Squad's trimConversation keeps everything (slice(-0)); convostore's window is empty.
+  for (const size of [0, 1]) {
+    const saved = await storage.saveChatMessage(USER, 'unbounded', 'agent1', size === 0 ? squadUser('Z') : squadBot('Z'), size);
+    t.is(saved.length, trim ? 11 + size : 0, `save with ${size}`);
+    t.is((await storage.fetchChat(USER, 'unbounded', 'agent1', size)).length, trim ? 11 + size : 0, `fetch with ${size}`);
+  }
+  t.is((await storage.fetchChat(USER, 'unbounded', 'agent1')).length, 12);
+
+  // A repeat saved with a window: Agent Squad returns the whole stored history, untrimmed;
+  // convostore's default returns the window.
+  const repeat = await storage.saveChatMessage(USER, 'bounded-4', 'agent1', squadBot('repeat'), 2);
+  t.deepEqual(repeat, trim ? pairs(5).slice(-4) : pairs(5).slice(-2));
+  t.is((await storage.fetchChat(USER, 'bounded-4', 'agent1')).length, trim ? 4 : 10);
+}
+
+/** Agents by id in the squad test: weather and math. */
+const SCRIPT_CONVERSATIONS = [
+  ['s1', 'weather-agent'],
+  ['s1', 'math-agent'],
+  ['s2', 'weather-agent'],
+  ['s2', 'math-agent'],
+] as const;
+
+/** Routes SCRIPT through an AgentSquad keeping 2 messages per agent; what everyone was handed, and what is stored. */
+async function runSquad(storage: SquadChatStorage) {
+  const classifier = new KeywordClassifier(ROUTES);
+  const squad = new AgentSquad({ storage, classifier, logger: quietLogger, config: { MAX_MESSAGE_PAIRS_PER_AGENT: 2 } });
+  const agents: Record<string, ScriptedAgent> = {};
+  for (const agent of [weatherAgent(), mathAgent()]) {
+    squad.addAgent(agent);
+    agents[agent.id] = agent;
+  }
+  const outputs = [];
+  for (const exchange of SCRIPT) {
+    outputs.push((await squad.routeRequest(exchange.input, USER, exchange.sessionId)).output);
+    // Agent Squad's in-memory storage orders fetchAllChats by Date.now(): keep exchanges a tick apart.
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  const stored = [];
+  for (const [sessionId, agentId] of SCRIPT_CONVERSATIONS) stored.push(await storage.fetchChat(USER, sessionId, agentId));
+  return {
+    outputs,
+    classifier: classifier.received,
+    agents: Object.fromEntries(Object.entries(agents).map(([id, agent]) => [id, agent.received])),
+    stored,
+  };
 }
 
 /** The adapter, recording each call the orchestrator makes and the window each save returned. */
@@ -295,6 +439,123 @@ for (const factory of frameworkBackends) {
       await t.throwsAsync(storage.fetchChat('', 's', 'a'), { instanceOf: ValidationError });
     }),
   );
+
+  for (const mode of MODES) {
+    test(title(`maxHistorySize: '${mode}' meets the behaviours Agent Squad's own storage tests check`), (t) =>
+      withStore(factory, { logger: null }, (store) => storageBehaviours(t, new ConvostoreChatStorage(store, { maxHistorySize: mode }), mode)),
+    );
+  }
+
+  test(title("maxHistorySize: 'trim' answers every call as Agent Squad's InMemoryChatStorage does"), (t) =>
+    withStore(factory, { logger: null }, async (store) => {
+      const ours = new ConvostoreChatStorage(store, { maxHistorySize: 'trim' });
+      const theirs = new SquadMemoryStorage();
+      SquadLogger.logger = quietLogger; // its "Consecutive ... Not saving." notices
+      // 50 calls of this seed; what they exercised is counted below.
+      const seen = { skipped: 0, trimmed: 0, unlimited: 0, fetches: 0 };
+      const random = seededRandom(1);
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+      for (let i = 0; i < 50; i++) {
+        const agentId = pick(['a1', 'a2']);
+        const size = pick([undefined, undefined, 0, 1, 2, 3, 4, 5, 6]);
+        const call = random() < 0.75 ? 'save' : 'fetch';
+        if (call === 'save') {
+          // Mostly alternating; one in five repeats the last role, for the skip rule.
+          const before = await theirs.fetchChat(USER, 's', agentId);
+          const last = before.at(-1)?.role ?? ParticipantRole.ASSISTANT;
+          const other = last === ParticipantRole.USER ? ParticipantRole.ASSISTANT : ParticipantRole.USER;
+          const message = { role: random() < 0.2 ? last : other, content: [{ text: `m${i}` }] };
+          const expected = await theirs.saveChatMessage(USER, 's', agentId, message, size);
+          t.deepEqual(await ours.saveChatMessage(USER, 's', agentId, message, size), expected, `call ${i}: save to ${agentId} with ${size}`);
+          const after = (await theirs.fetchChat(USER, 's', agentId)).length;
+          if (before.length > 0 && message.role === last) seen.skipped++;
+          else if (after <= before.length) seen.trimmed++;
+          if (size === 0 || size === 1) seen.unlimited++;
+        } else {
+          seen.fetches++;
+          const expected = await theirs.fetchChat(USER, 's', agentId, size);
+          t.deepEqual(await ours.fetchChat(USER, 's', agentId, size), expected, `call ${i}: fetch ${agentId} with ${size}`);
+        }
+      }
+      for (const agentId of ['a1', 'a2']) {
+        t.deepEqual(await store.fetchChat(USER, 's', agentId), await theirs.fetchChat(USER, 's', agentId), `stored for ${agentId}`);
+      }
+      t.deepEqual(seen, { skipped: 10, trimmed: 10, unlimited: 9, fetches: 10 });
+    }),
+  );
+
+  test(title("maxHistorySize: 'trim' under concurrent savers: never more than the limit, nothing lost but what it trims"), (t) =>
+    withStore(factory, { logger: null }, async (store) => {
+      const storage = new ConvostoreChatStorage(store, { maxHistorySize: 'trim' });
+      await storage.saveChatMessages(USER, 'busy', 'a', [squadUser('old 1'), squadBot('old 1'), squadUser('old 2'), squadBot('old 2')]);
+      // Four writers, each saving its own pairs at once; every save must win eventually (a save that
+      // lost the race to another reads again and retries) and return a window ending with its pair.
+      const writers = [0, 1, 2, 3].map(async (w) => {
+        for (let round = 0; round < 2; round++) {
+          const pair = [squadUser(`q ${w}.${round}`), squadBot(`a ${w}.${round}`)];
+          const window = await storage.saveChatMessages(USER, 'busy', 'a', pair, 4);
+          t.true(window.length <= 4);
+          t.deepEqual(window.slice(-2), pair);
+        }
+      });
+      await Promise.all(writers);
+      const stored = await store.fetchChat(USER, 'busy', 'a');
+      t.is(stored.length, 4);
+      t.deepEqual(stored.map((m) => m.role), ['user', 'assistant', 'user', 'assistant']);
+      // The newest two pairs, each whole: pairs were appended atomically, in some order.
+      t.regex(String(stored[0]!.content[0]!.text), /^q \d\.\d$/);
+      t.is(String(stored[1]!.content[0]!.text), String(stored[0]!.content[0]!.text).replace('q', 'a'));
+      t.is(String(stored[3]!.content[0]!.text), String(stored[2]!.content[0]!.text).replace('q', 'a'));
+    }),
+  );
+
+  test(title("maxHistorySize: 'trim' writes all or nothing: a refused batch trims nothing; long batches and backlogs"), (t) =>
+    withStore(factory, { logger: null }, async (store) => {
+      const storage = new ConvostoreChatStorage(store, { maxHistorySize: 'trim' });
+      const six = [1, 2, 3].flatMap((i) => [squadUser(`u${i}`), squadBot(`a${i}`)]);
+      t.deepEqual(await storage.saveChatMessages(USER, 's', 'a', six), six);
+      // Refused by validation (a bad role, an id): nothing appended, nothing trimmed.
+      await t.throwsAsync(storage.saveChatMessages(USER, 's', 'a', [squadUser('x'), { role: 'robot', content: [] } as unknown as SquadMessage], 2), {
+        instanceOf: ValidationError,
+      });
+      await t.throwsAsync(storage.saveChatMessage(USER, 's', 'a', { ...squadUser('x'), id: 'm1' } as SquadMessage, 2), {
+        instanceOf: ValidationError,
+        message: /newMessage\.id/,
+      });
+      t.deepEqual(await store.fetchChat(USER, 's', 'a'), six);
+      // A backlog saved without a limit is trimmed by the first save with one.
+      t.deepEqual(await storage.saveChatMessage(USER, 's', 'a', squadUser('u4'), 4), [...six.slice(3), squadUser('u4')]);
+      t.deepEqual(await store.fetchChat(USER, 's', 'a'), [...six.slice(3), squadUser('u4')]);
+      // A batch longer than the limit keeps its own newest; its first message repeats the stored
+      // last role and is skipped, as it would be saved one by one.
+      const batch = [squadUser('skipped'), squadBot('a4'), squadUser('u5'), squadBot('a5'), squadUser('u6'), squadBot('a6')];
+      const kept = [squadUser('u6'), squadBot('a6')];
+      t.deepEqual(await storage.saveChatMessages(USER, 's', 'a', batch, 3), kept);
+      t.deepEqual(await store.fetchChat(USER, 's', 'a'), kept);
+      // A batch that is all repeats stores nothing and returns the whole conversation.
+      t.deepEqual(await storage.saveChatMessages(USER, 's', 'a', [squadBot('again')], 2), kept);
+      t.deepEqual(await storage.saveChatMessages(USER, 's', 'a', [], 2), kept);
+    }),
+  );
+
+  test(title("an AgentSquad with MAX_MESSAGE_PAIRS_PER_AGENT 2: 'trim' hands agents what Agent Squad's own storage does, 'window' the whole history"), async (t) => {
+    const oracle = await runSquad(new SquadMemoryStorage());
+    for (const mode of MODES) {
+      await withStore(factory, { logger: null }, async (store) => {
+        const run = await runSquad(new ConvostoreChatStorage(store, { maxHistorySize: mode }));
+        if (mode === 'trim') {
+          t.deepEqual(run, oracle);
+        } else {
+          // Each agent is handed its whole history, not the newest two messages; the classifier the session.
+          t.deepEqual(run.agents['weather-agent']!.at(-1), conversation(SCRIPT, 's1', 'weather-agent').slice(0, -2));
+          t.deepEqual(run.classifier.at(-1), session(SCRIPT.slice(0, -1), 's1'));
+          t.deepEqual(run.stored, SCRIPT_CONVERSATIONS.map(([s, a]) => conversation(SCRIPT, s, a)));
+        }
+      });
+    }
+    // The limit is visible: the last weather request in s1 saw one exchange, not two.
+    t.is(oracle.agents['weather-agent']!.at(-1)!.length, 2);
+  });
 }
 
 test('agent-squad › a URL adapter opens its own store on first use and closes it', async (t) => {
