@@ -1,4 +1,5 @@
 import type { ForkRequest } from '../core/backend.js';
+import { backoffMs, sleep, type Backoff } from '../core/retry.js';
 import { ConflictError, NotFoundError, UnavailableError } from '../errors.js';
 import type { SessionSummary } from '../types.js';
 import {
@@ -22,7 +23,7 @@ import { ensureIdItems, findWithLegacyIds } from './legacy.js';
 import { conversationPrefix, messagesPk, ATTR } from './keys.js';
 import { readState, type Ctx } from './lanes.js';
 import { summarise } from './reads.js';
-import { backoff, isConditionFailure } from './retry.js';
+import { isConditionFailure } from './retry.js';
 import { SessionBusy } from './table-io.js';
 import { SESSION_ITEM_MAX_BYTES, TX_MAX_BYTES, TX_MAX_ITEMS } from './write-plan.js';
 
@@ -34,6 +35,8 @@ const COPY_BYTES = TX_MAX_BYTES - SESSION_ITEM_MAX_BYTES;
  * taken to be abandoned (its fork died): the writer removes it and what it copied, then goes on.
  */
 export const FORK_LEASE_MS = 30_000;
+/** A writer waiting for a fork looks again after a wait from [0, 50 ms), doubling up to 500 ms. */
+const FORK_POLL: Backoff = { baseMs: 50, capMs: 500 };
 
 /**
  * forkSession: copies the source's message and id items, as they are (ids, seqs, positions,
@@ -174,7 +177,7 @@ export function unlessForking<T extends SessionState | undefined>(ctx: Ctx, user
 async function waitForFork(ctx: Ctx, userId: string, sessionId: string, seen: ForkClaim): Promise<void> {
   let since = Date.now();
   for (let attempt = 1; ; attempt++) {
-    await backoff(Math.min(attempt, 5), 25, 500);
+    await sleep(backoffMs(attempt, FORK_POLL));
     const item = await ctx.io.getOne(sessionKey(userId, sessionId));
     const claim = item && readSessionItem(item).forking;
     if (!claim) return;

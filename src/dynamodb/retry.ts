@@ -1,3 +1,4 @@
+import { retry, type Backoff } from '../core/retry.js';
 import { UnavailableError } from '../errors.js';
 
 /**
@@ -43,23 +44,17 @@ export function isTransient(error: unknown): boolean {
   return codes.length > 0 && codes.every((code) => TRANSIENT_REASONS.has(code));
 }
 
-/** Full-jitter exponential backoff: a random wait in [0, min(cap, base * 2^attempt)). */
-export function backoff(attempt: number, baseMs = 10, capMs = 1_000): Promise<void> {
-  const ms = Math.random() * Math.min(capMs, baseMs * 2 ** Math.min(attempt, 16));
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+/** Waits between tries of a transient failure: from [0, 10 ms), doubling up to 1 s. */
+export const TRANSIENT_BACKOFF: Backoff = { baseMs: 10, capMs: 1_000 };
 
 export const MAX_ATTEMPTS = 12;
 
 /** Runs `operation`, retrying transient failures with backoff. */
-export async function retrying<T>(what: string, operation: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (!isTransient(error)) throw error;
-      if (attempt + 1 >= MAX_ATTEMPTS) throw new UnavailableError(`${what}: still failing after ${MAX_ATTEMPTS} attempts`, error);
-      await backoff(attempt);
-    }
-  }
+export function retrying<T>(what: string, operation: () => Promise<T>): Promise<T> {
+  return retry(operation, {
+    ...TRANSIENT_BACKOFF,
+    attempts: MAX_ATTEMPTS,
+    retryable: isTransient,
+    giveUp: (error, attempts) => (isTransient(error) ? new UnavailableError(`${what}: still failing after ${attempts} attempts`, error) : error),
+  });
 }

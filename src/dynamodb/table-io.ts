@@ -10,10 +10,12 @@ import {
   type QueryCommandInput,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { KeyedMutex } from '../core/mutex.js';
+import { retry, type Backoff } from '../core/retry.js';
 import { UnavailableError } from '../errors.js';
 import { ATTR } from './keys.js';
 import { TIMESTAMP_ATTR, type Item, type Key } from './items.js';
-import { MAX_ATTEMPTS, backoff, isConditionFailure, retrying } from './retry.js';
+import { MAX_ATTEMPTS, isConditionFailure, retrying } from './retry.js';
 
 /** The largest Query `Limit` we send (DynamoDB takes a 32-bit integer; larger means "all"). */
 const MAX_QUERY_LIMIT = 1_000_000;
@@ -24,6 +26,10 @@ const BATCH_WRITE_SIZE = 25;
 const PARALLEL_REQUESTS = 4;
 /** Optimistic-concurrency rounds before a write gives up: several processes hammering one session. */
 export const MAX_CONFLICTS = 100;
+/** Waits before resending a batch's unprocessed items: from [0, 20 ms), doubling up to 1 s. */
+const UNPROCESSED_BACKOFF: Backoff = { baseMs: 20, capMs: 1_000 };
+/** Waits after a failed condition: from [0, 10 ms), doubling up to 250 ms (the other writer is quick). */
+const CONFLICT_BACKOFF: Backoff = { baseMs: 10, capMs: 250 };
 
 export type QueryInput = Omit<QueryCommandInput, 'TableName' | 'ConsistentRead'>;
 
@@ -48,7 +54,7 @@ export class SessionBusy extends Error {
 export class TableIo {
   readonly doc: DynamoDBDocumentClient;
   readonly table: string;
-  readonly #queues = new Map<string, Promise<unknown>>();
+  readonly #sessions = new KeyedMutex();
 
   constructor(client: DynamoDBClient, table: string) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
@@ -102,16 +108,13 @@ export class TableIo {
   async get(keys: readonly Key[]): Promise<Array<Item | undefined>> {
     const found = new Map<string, Item>();
     for (let i = 0; i < keys.length; i += BATCH_GET_SIZE) {
-      let pending = keys.slice(i, i + BATCH_GET_SIZE);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= MAX_ATTEMPTS) throw new UnavailableError(`reading from DynamoDB: keys still unprocessed after ${MAX_ATTEMPTS} attempts`);
-        if (attempt > 0) await backoff(attempt);
+      await untilProcessed('reading from DynamoDB', keys.slice(i, i + BATCH_GET_SIZE), async (pending) => {
         const out = await retrying('reading from DynamoDB', () =>
           this.doc.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } })),
         );
         for (const item of out.Responses?.[this.table] ?? []) found.set(keyString(item), item);
-        pending = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Key[];
-      }
+        return (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Key[];
+      });
     }
     return keys.map((k) => found.get(keyString(k)));
   }
@@ -144,14 +147,10 @@ export class TableIo {
     let next = 0;
     const worker = async () => {
       while (next < batches.length) {
-        let pending = batches[next++]!;
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          if (attempt >= MAX_ATTEMPTS) throw new UnavailableError(`writing items: ${pending.length} still unprocessed after ${MAX_ATTEMPTS} attempts`);
-          if (attempt > 0) await backoff(attempt);
-          const batch = pending;
-          const out = await retrying('writing to DynamoDB', () => this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: batch as never } })));
-          pending = (out.UnprocessedItems?.[this.table] ?? []) as object[];
-        }
+        await untilProcessed('writing to DynamoDB', batches[next++]!, async (pending) => {
+          const out = await retrying('writing to DynamoDB', () => this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending as never } })));
+          return (out.UnprocessedItems?.[this.table] ?? []) as object[];
+        });
       }
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL_REQUESTS, batches.length) }, worker));
@@ -162,22 +161,26 @@ export class TableIo {
    * transaction; a failed condition means another writer came first, so it backs off and runs again.
    * A round that found the session busy (SessionBusy) runs again once that settles.
    */
-  async optimistic<T>(round: () => Promise<T>): Promise<T> {
-    for (let conflicts = 0; ; ) {
-      try {
-        return await round();
-      } catch (error) {
-        if (error instanceof SessionBusy) {
+  optimistic<T>(round: () => Promise<T>): Promise<T> {
+    const untilSettled = async (): Promise<T> => {
+      for (;;) {
+        try {
+          return await round();
+        } catch (error) {
+          if (!(error instanceof SessionBusy)) throw error;
           await error.settle();
-          continue;
         }
-        if (!isConditionFailure(error)) throw error;
-        if (++conflicts > MAX_CONFLICTS) {
-          throw new UnavailableError(`the session is written by too many writers at once; gave up after ${MAX_CONFLICTS} attempts`, error);
-        }
-        await backoff(conflicts, 5, 250);
       }
-    }
+    };
+    return retry(untilSettled, {
+      ...CONFLICT_BACKOFF,
+      attempts: MAX_CONFLICTS + 1,
+      retryable: isConditionFailure,
+      giveUp: (error) =>
+        isConditionFailure(error)
+          ? new UnavailableError(`the session is written by too many writers at once; gave up after ${MAX_CONFLICTS} attempts`, error)
+          : error,
+    });
   }
 
   /**
@@ -185,23 +188,41 @@ export class TableIo {
    * conflicts (writers in other processes still serialise on the session item's version).
    */
   serial<T>(userId: string, sessionId: string, operation: () => Promise<T>): Promise<T> {
-    const id = JSON.stringify([userId, sessionId]);
-    const run = (this.#queues.get(id) ?? Promise.resolve()).then(operation, operation);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#queues.set(id, tail);
-    void tail.then(() => {
-      if (this.#queues.get(id) === tail) this.#queues.delete(id);
-    });
-    return run;
+    return this.#sessions.run(JSON.stringify([userId, sessionId]), operation);
   }
 
   /** Waits for the queued writes. */
-  async drain(): Promise<void> {
-    await Promise.allSettled([...this.#queues.values()]);
+  drain(): Promise<void> {
+    return this.#sessions.idle();
   }
+}
+
+/** Thrown (and retried) while a batch has unprocessed items. */
+class Unprocessed extends Error {
+  constructor(readonly count: number) {
+    super(`${count} items unprocessed`);
+  }
+}
+
+/**
+ * Sends a batch until DynamoDB has processed all of it: `send` returns what it left unprocessed,
+ * which is sent again after a backoff, at most MAX_ATTEMPTS times in all.
+ */
+async function untilProcessed<T>(what: string, batch: T[], send: (pending: T[]) => Promise<T[]>): Promise<void> {
+  let pending = batch;
+  await retry(
+    async () => {
+      pending = await send(pending);
+      if (pending.length > 0) throw new Unprocessed(pending.length);
+    },
+    {
+      ...UNPROCESSED_BACKOFF,
+      attempts: MAX_ATTEMPTS,
+      retryable: (error) => error instanceof Unprocessed,
+      giveUp: (error, attempts) =>
+        error instanceof Unprocessed ? new UnavailableError(`${what}: ${error.count} items still unprocessed after ${attempts} attempts`) : error,
+    },
+  );
 }
 
 function keyString(item: Item): string {

@@ -3,6 +3,7 @@
  * a driver only knows how to run one of them, or several atomically: better-sqlite3 in a synchronous
  * BEGIN IMMEDIATE transaction, @libsql/client as one `batch` (one round trip to a remote database).
  */
+import type { Backoff } from '../core/retry.js';
 
 /** A bound parameter: a placeholder filled per call from the statement's values, or a literal. */
 export type Param = { readonly name: string } | number | string | null;
@@ -51,10 +52,8 @@ export function isBusy(error: unknown): boolean {
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 
-/** Jittered, capped back-off before retrying a busy database, so retrying processes do not collide in step. */
-export function busyBackoffMs(attempt: number): number {
-  return Math.random() * Math.min(100, 5 * 2 ** attempt);
-}
+/** Waits before retrying a busy database (within the busy timeout): from [0, 5 ms), doubling up to 100 ms. */
+export const BUSY_BACKOFF: Backoff = { baseMs: 5, capMs: 100 };
 
 /** The statement's arguments: each placeholder takes its value, a literal stays (as drizzle's fillPlaceholders). */
 export function bind(statement: Statement): unknown[] {

@@ -1,6 +1,8 @@
 import type { Client, InArgs, InValue, ResultSet } from '@libsql/client';
+import { KeyedMutex } from '../core/mutex.js';
+import { retry } from '../core/retry.js';
 import { UnauthorizedError, UnavailableError } from '../errors.js';
-import { bind, busyBackoffMs, isBusy, type BatchOptions, type SqlDriver, type Statement, type StatementResult, type Row } from './driver.js';
+import { BUSY_BACKOFF, bind, isBusy, type BatchOptions, type SqlDriver, type Statement, type StatementResult, type Row } from './driver.js';
 
 /** How a remote libSQL driver retries reads and idempotent writes that failed in transit. */
 export interface RetryPolicy {
@@ -50,7 +52,8 @@ export class LibsqlDriver implements SqlDriver {
   readonly #retry: RetryPolicy | undefined;
   readonly #localFile: LocalFileOptions | undefined;
   readonly #closesClient: boolean;
-  #queue: Promise<unknown> = Promise.resolve();
+  /** One key: on a local file, calls run one at a time. */
+  readonly #calls = new KeyedMutex();
 
   /**
    * `retry` only for a remote database; a local file has no transport to fail, but has locks.
@@ -90,23 +93,20 @@ export class LibsqlDriver implements SqlDriver {
   }
 
   /** Transport failures are tried again under the retry policy (remote only); the rest are sorted once. */
-  async #retrying<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await operation();
-      } catch (error) {
-        const failure = classify(error);
-        if (failure === 'transport' && this.#retry && attempt < this.#retry.attempts) {
-          await delay(this.#retry.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
-          continue;
-        }
-        throw translate(error, failure, attempt === 1 ? `${what} failed` : `${what} failed ${attempt} times`);
-      }
-    }
+  #retrying<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    const policy = this.#retry;
+    return retry(operation, {
+      // Full jitter over twice the policy's wait: on average the documented wait, doubling per retry.
+      baseMs: 2 * (policy?.backoffMs ?? 0),
+      capMs: Infinity,
+      attempts: policy?.attempts ?? 1,
+      retryable: (error) => policy !== undefined && classify(error) === 'transport',
+      giveUp: (error, attempts) => translate(error, classify(error), attempts === 1 ? `${what} failed` : `${what} failed ${attempts} times`),
+    });
   }
 
   async close(): Promise<void> {
-    await this.#queue.catch(() => undefined);
+    await this.#calls.idle();
     if (this.#closesClient) this.#client.close();
   }
 
@@ -114,23 +114,19 @@ export class LibsqlDriver implements SqlDriver {
   #local<T>(operation: () => Promise<T>): Promise<T> {
     const local = this.#localFile;
     if (!local) return operation();
-    const result = this.#queue.catch(() => undefined).then(async () => {
-      // A failed batch was rolled back whole and a failed single statement never applied: a retry is safe.
-      const deadline = Date.now() + local.busyTimeoutMs;
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await operation();
-        } catch (error) {
-          if (!isBusy(error)) throw error;
+    // A failed batch was rolled back whole and a failed single statement never applied: a retry is safe.
+    return this.#calls.run('', () =>
+      retry(operation, {
+        ...BUSY_BACKOFF,
+        deadlineMs: local.busyTimeoutMs,
+        retryable: isBusy,
+        // Even before giving up: the next call must not meet the poisoned connection.
+        onFailure: async () => {
           await this.#client.reconnect();
           await local.onReconnect?.(this.#client);
-          if (Date.now() >= deadline) throw error;
-          await delay(busyBackoffMs(attempt));
-        }
-      }
-    });
-    this.#queue = result;
-    return result;
+        },
+      }),
+    );
   }
 }
 
@@ -165,10 +161,6 @@ function translate(error: unknown, failure: Failure, transit: string): unknown {
  */
 function args(statement: Statement): InArgs {
   return bind(statement).map((v) => (typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v)) as InValue[];
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function toResult(result: ResultSet): StatementResult {

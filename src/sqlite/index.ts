@@ -6,10 +6,11 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import { retrySync } from '../core/retry.js';
 import { checkOptions, checkPositiveInt } from '../core/validate.js';
 import { UnavailableError, ValidationError } from '../errors.js';
 import { BetterSqlite3Driver } from '../sql/better-sqlite3-driver.js';
-import { busyBackoffMs, isBusy } from '../sql/driver.js';
+import { BUSY_BACKOFF, isBusy } from '../sql/driver.js';
 import { SqlChatStorage } from '../sql/index.js';
 import { migrateOnce } from '../sql/migrate-on-open.js';
 import { migratorConfig } from '../sql/migrations.js';
@@ -83,8 +84,9 @@ function openFile(path: string, timeout: number): BetterSqlite3.Database {
     const db = database;
     // Switching a new file to WAL needs an exclusive lock; when two processes open it at once,
     // SQLite refuses one with SQLITE_BUSY at once instead of calling the busy handler (both hold a
-    // shared lock, so waiting could deadlock). Retrying within the busy timeout is safe.
-    retryWhileBusy(Date.now() + timeout, () => db.pragma('journal_mode = WAL'));
+    // shared lock, so waiting could deadlock). Retrying within the busy timeout is safe; the wait
+    // blocks, as better-sqlite3 itself does.
+    retrySync(() => db.pragma('journal_mode = WAL'), { ...BUSY_BACKOFF, deadlineMs: timeout, retryable: isBusy });
     // NORMAL in WAL mode is durable against application crashes; a power cut may lose the last
     // commits but never corrupts the file.
     database.pragma('synchronous = NORMAL');
@@ -92,19 +94,5 @@ function openFile(path: string, timeout: number): BetterSqlite3.Database {
   } catch (error) {
     database?.close();
     throw new UnavailableError(`cannot open the SQLite file ${path}`, error);
-  }
-}
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-function retryWhileBusy<T>(deadline: number, operation: () => T): T {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return operation();
-    } catch (error) {
-      if (!isBusy(error) || Date.now() >= deadline) throw error;
-      // Synchronous, like better-sqlite3 itself.
-      Atomics.wait(sleeper, 0, 0, busyBackoffMs(attempt));
-    }
   }
 }
