@@ -209,6 +209,7 @@ for (const backend of frameworkBackends) {
       t.deepEqual(await convertToModelMessages(loaded), await convertToModelMessages(end.messages));
       // With the tools given, loadChat runs the SDK's validateUIMessages, which accepts them as stored.
       t.deepEqual(await loadChat(store, { userId: USER, chatId: 'c1', tools }), loaded);
+      t.deepEqual(await loadChat(store, { userId: USER, chatId: 'no-such-chat', tools }), [], 'an empty chat is not validated (the SDK refuses [])');
 
       // Through convostore's own API: one message each, role as is, the parts as content blocks.
       const page = await store.fetchChatPage(USER, 'c1', DEFAULT_AI_SDK_AGENT_ID, { order: 'oldest' });

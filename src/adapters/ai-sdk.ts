@@ -79,7 +79,9 @@ export async function loadChatEntries<M extends UIMessage = UIMessage>(
   const count = limit === undefined ? undefined : checkPositiveInt('options.limit', limit, 1, Number.MAX_SAFE_INTEGER);
   const stored = count === undefined ? await readAll(store, key) : (await readNewest(store, key, count)).reverse();
   const entries = stored.map(fromStored) as Array<ChatEntry<M>>;
-  if (validation.tools === undefined && validation.metadataSchema === undefined && validation.dataSchemas === undefined) return entries;
+  const validating = validation.tools !== undefined || validation.metadataSchema !== undefined || validation.dataSchemas !== undefined;
+  // validateUIMessages refuses an empty array; an empty chat is valid.
+  if (!validating || entries.length === 0) return entries;
   const validated = await validateUIMessages<M>({ ...validation, messages: entries.map((e) => e.message) });
   return entries.map((entry, i) => ({ ...entry, message: validated[i]! }));
 }
