@@ -390,6 +390,18 @@ for (const factory of frameworkBackends) {
         { type: 'ai', data: { content: 'a cat', additional_kwargs: {}, response_metadata: {}, tool_calls: [], invalid_tool_calls: [] } },
         { type: 'human', data: { content: '', additional_kwargs: {}, response_metadata: {} } },
       ]);
+      // Other writers' system and tool messages (the roles convostore v2 added).
+      const toolResult = { toolResult: { toolUseId: 't1', content: [{ json: { temp: 24 } }] } };
+      await store.upsertMessages('u', 's', 'foreign', [
+        { role: 'system', content: 'be brief' },
+        { role: 'tool', content: [toolResult] },
+      ]);
+      const foreign = await new ConvostoreChatMessageHistory({ store, userId: 'u', sessionId: 's', agentId: 'foreign' }).getMessages();
+      t.deepEqual(serialised(foreign), [
+        { type: 'system', data: { content: 'be brief', additional_kwargs: {}, response_metadata: {} } },
+        { type: 'human', data: { content: '', additional_kwargs: { convostore_role: 'tool', convostore_content: [toolResult] }, response_metadata: {} } },
+      ]);
+
       // Written the LangChain way, read by Agent Squad's storage: the text is in the first block.
       await history.addMessages([new AIMessage({ content: 'a tabby', tool_calls: [{ id: 'c', name: 'zoom', args: {} }] })]);
       const squad = new ConvostoreChatStorage(store);

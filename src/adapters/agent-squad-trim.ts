@@ -18,11 +18,11 @@ import type { ChatStore } from '../core/store.js';
 import { repeats } from '../core/agent-squad.js';
 import { MAX_ID_LIST, checkWindow } from '../core/validate.js';
 import { ConflictError, ConsecutiveRoleError, ValidationError } from '../errors.js';
-import type { ConversationKey, ConversationMessage, MessageInput, StoredMessage } from '../types.js';
+import type { ConversationKey, ConversationMessage, MessageInput } from '../types.js';
+import { readConversation } from './read-conversation.js';
 
 /** How often a save re-reads and retries after another writer changed the conversation under it. */
 const MAX_ATTEMPTS = 10;
-const PAGE = 1000;
 
 /**
  * The number of messages a conversation keeps under Agent Squad's `trimConversation`, or undefined
@@ -80,18 +80,6 @@ export async function saveTrimmed(
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 4 * attempt));
     }
   }
-}
-
-/** The conversation's live messages, oldest first. */
-async function readConversation(store: ChatStore, key: ConversationKey): Promise<StoredMessage[]> {
-  const newestFirst: StoredMessage[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.fetchChatPage(key.userId, key.sessionId, key.agentId, { order: 'newest', limit: PAGE, cursor });
-    newestFirst.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
-  return newestFirst.reverse();
 }
 
 /**
