@@ -71,6 +71,8 @@ export function betterSqlite3Baseline(path: string): Baseline {
   const db = new Database(path, { timeout: 5000 });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  // The schema's foreign keys enforced, as convostore's SQLite opener enforces them: same schema, same work.
+  db.pragma('foreign_keys = ON');
   const s = Object.fromEntries(Object.entries(SQL).map(([k, v]) => [k, db.prepare(v)])) as Record<keyof typeof SQL, Database.Statement>;
   const ensure = (userId: string, sessionId: string, agentId: string, now: number) => {
     s.user.run(userId, now);

@@ -47,7 +47,6 @@ export class SqlBackend implements StorageBackend {
     const { key, messages, now } = request;
     const cutoff = request.cutoff ?? q.NO_CUTOFF;
     const ids = { userId: key.userId, sessionId: key.sessionId, agentId: key.agentId, now, createdAt: request.createdAt ?? now, cutoff };
-    const batchIds = JSON.stringify(messages.map((m) => m.id));
     // Only deletes (an upsert of no message): no session is created or touched.
     const statements: Statement[] =
       messages.length === 0
@@ -73,10 +72,12 @@ export class SqlBackend implements StorageBackend {
     // when the caller chose ids; ids the store just made are new (a repeat of this very batch after a
     // lost answer then reports them as appended again, which only the skip notice would misread).
     const counted = messages.some((m) => !m.idMade) ? statements.length : -1;
+    // The batch's ids, only where a statement reads them (not for a plain append of new messages).
+    const batchIds = counted >= 0 || request.mode === 'upsert' ? JSON.stringify(messages.map((m) => m.id)) : '';
     if (counted >= 0) statements.push({ query: q.countStoredIds, values: { ...ids, ids: batchIds } });
     const writes: number[] = [];
     for (let start = 0; start < messages.length; start += q.INSERT_CHUNK) {
-      const chunk = messages.slice(start, start + q.INSERT_CHUNK);
+      const chunk = messages.length <= q.INSERT_CHUNK ? messages : messages.slice(start, start + q.INSERT_CHUNK);
       const values: Record<string, unknown> = { ...ids };
       chunk.forEach((m, i) => {
         values[`id${i}`] = m.id;
