@@ -3,6 +3,7 @@ import { backoffMs, sleep, type Backoff } from '../core/retry.js';
 import { ConflictError, NotFoundError, UnavailableError } from '../errors.js';
 import type { SessionSummary } from '../types.js';
 import {
+  claimNames,
   idItem,
   itemBytes,
   keyOf,
@@ -159,7 +160,7 @@ async function copy(ctx: Ctx, userId: string, fromSessionId: string, source: Ses
 function claimCondition(token: string, values: Record<string, unknown> = {}): Required<Condition> {
   return {
     ConditionExpression: '#fk.#t = :token',
-    ExpressionAttributeNames: { '#fk': 'fk', '#t': 't', ...(Object.keys(values).length > 0 ? { '#n': 'n' } : {}) },
+    ExpressionAttributeNames: claimNames(Object.keys(values).length > 0),
     ExpressionAttributeValues: { ':token': token, ...values },
   };
 }
@@ -199,7 +200,7 @@ async function abandon(ctx: Ctx, userId: string, sessionId: string, stale: ForkC
         Key: sessionKey(userId, sessionId),
         UpdateExpression: 'SET #fk = :mine',
         ConditionExpression: '#fk.#t = :t AND #fk.#n = :n',
-        ExpressionAttributeNames: { '#fk': 'fk', '#t': 't', '#n': 'n' },
+        ExpressionAttributeNames: claimNames(true),
         ExpressionAttributeValues: { ':mine': { t: token, n: 0 }, ':t': stale.t, ':n': stale.n },
       },
       'taking over an abandoned DynamoDB fork',

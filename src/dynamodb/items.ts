@@ -92,6 +92,11 @@ export interface ForkClaim {
   n: number;
 }
 
+/** Expression names of the claim on a session item (`fk`, its token and renewal count), for fork.ts's conditions. */
+export function claimNames(withCount: boolean): Record<string, string> {
+  return { '#fk': 'fk', '#t': 't', ...(withCount ? { '#n': 'n' } : {}) };
+}
+
 /** Where an id item points: its message's conversation and seq, and what a conflict check needs. */
 export interface IdPointer {
   agentId: string;
