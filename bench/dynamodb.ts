@@ -206,7 +206,7 @@ async function fillHistory(client: DynamoDBClient, table: string, key: Conversat
   const state = newSessionState(key.sessionId, firstTimestamp + 1, firstTimestamp + n);
   state.v = nextVersion();
   state.o = n;
-  state.ag = [{ a: key.agentId, s: n, r: message(n - 1).role, n, at: firstTimestamp + n, lo: firstTimestamp + 1, f: 1 }];
+  state.ag = [{ a: key.agentId, s: n, r: message(n - 1).role, n, at: firstTimestamp + n, lo: firstTimestamp + 1, f: 1, m: 1 }];
   await doc.send(new PutCommand({ TableName: table, Item: sessionItem(key.userId, state) }));
   const { Update } = userUpsert(table, key.userId);
   await doc.send(new UpdateCommand(Update));
