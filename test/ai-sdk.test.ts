@@ -250,7 +250,9 @@ for (const backend of frameworkBackends) {
       // The client answers the tool (what addToolOutput does) and sends the chat back.
       const answered = json(asked);
       Object.assign(answered[1]!.parts[1]!, { state: 'output-available', output: 'yes' });
-      const second = await turn(store, 'c2', answered, scripted([...text('t', 'Booked.'), finish()]));
+      const counted = counting(store);
+      const second = await turn(counted.store, 'c2', answered, scripted([...text('t', 'Booked.'), finish()]));
+      t.deepEqual(counted.calls, ['fetchChatPage', 'upsertMessages']);
       t.true(second.end.isContinuation);
       t.is(second.end.messages[1]!.id, asked[1]!.id);
 
@@ -274,7 +276,9 @@ for (const backend of frameworkBackends) {
       const [u1, a1, u2, a2] = two.end.messages;
 
       // Regenerate: the client drops the last answer and asks again.
-      const again = await turn(store, 'c3', [u1!, a1!, u2!], scripted([...text('t', 'two'), finish()]));
+      const counted = counting(store);
+      const again = await turn(counted.store, 'c3', [u1!, a1!, u2!], scripted([...text('t', 'two'), finish()]));
+      t.deepEqual(counted.calls, ['fetchChatPage', 'upsertMessages']);
       const regenerated = again.end.messages[3]!;
       t.not(regenerated.id, a2!.id);
       t.deepEqual(await loadChat(store, { userId: USER, chatId: 'c3' }), json(again.end.messages));
@@ -386,7 +390,14 @@ for (const backend of frameworkBackends) {
       t.deepEqual(calls, ['fetchChatPage', 'upsertMessages']);
       t.is((await base.getSession(USER, 'big'))!.messageCount, big + 2);
       t.deepEqual(await loadChat(base, { userId: USER, chatId: 'big', limit: 52 }), json(next.end.messages));
-      t.deepEqual((await base.fetchChatPage(USER, 'big', DEFAULT_AI_SDK_AGENT_ID, { order: 'oldest', limit: 1 })).items[0]!.id, 'm00000');
+      calls.length = 0;
+      t.deepEqual(await loadChat(store, { userId: USER, chatId: 'big', limit: 1_500 }), json([...messages, ...next.end.messages.slice(-2)].slice(-1_500)));
+      t.deepEqual(calls, ['fetchChatPage', 'fetchChatPage'], 'above 1,000: a page of 1,000 at a time');
+      calls.length = 0;
+      const whole = await loadChat(store, { userId: USER, chatId: 'big' });
+      t.is(whole.length, big + 2);
+      t.is(whole[0]!.id, 'm00000');
+      t.is(calls.length, Math.ceil((big + 2) / 1_000));
     }),
   );
 
