@@ -176,4 +176,6 @@ try {
 } finally {
   await store.close();
 }
-say({ event: 'done', side: SIDE, live: liveOfBig(big) });
+gc();
+// What the store holds once the operations are done: for the memory backend, the data itself.
+say({ event: 'done', heapMb: mb(process.memoryUsage().heapUsed), side: SIDE, live: liveOfBig(big) });

@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { SIZES } from './data.js';
-import { SCENARIO_TIMEOUT_MS, check, runScenario } from './support.js';
+import { BASE_HEAP_MB, SCENARIO_TIMEOUT_MS, check, runScenario } from './support.js';
 import type { Op } from './child.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../helpers/dynamodb-local.js';
 import { dropTable, freshTable } from '../helpers/dynamodb.js';
@@ -23,7 +23,7 @@ async function scenario(t: Parameters<typeof check>[0], parts: { big: boolean; m
   try {
     const url = `dynamodb://${table}?${new URLSearchParams({ endpoint: server.endpoint, region: server.region })}`;
     const env = { AWS_ACCESS_KEY_ID: server.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey };
-    check(t, 'dynamodb', sizes, await runScenario({ backend: 'dynamodb', url, sizes, parts, chunk: 1_000, ops: ['fill', ...ops], dir }, env));
+    check(t, 'dynamodb', sizes, await runScenario({ backend: 'dynamodb', url, sizes, parts, chunk: 1_000, ops: ['fill', ...ops], dir }, env, BASE_HEAP_MB));
   } finally {
     await dropTable(server, table);
   }

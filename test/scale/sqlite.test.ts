@@ -7,7 +7,7 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { SIZES } from './data.js';
-import { SCENARIO_TIMEOUT_MS, check, runScenario } from './support.js';
+import { BASE_HEAP_MB, SCENARIO_TIMEOUT_MS, check, runScenario } from './support.js';
 import type { Op } from './child.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -20,8 +20,7 @@ let copies = 0;
 let filled: Promise<void> | undefined;
 const fill = (t: Parameters<typeof check>[0]) =>
   (filled ??= (async () => {
-    const rows = await runScenario({ backend: 'sqlite', url: master, sizes, parts: { big: true, many: true }, chunk: 10_000, ops: ['fill'], dir });
-    check(t, 'sqlite', sizes, rows);
+    check(t, 'sqlite', sizes, await runScenario({ backend: 'sqlite', url: master, sizes, parts: { big: true, many: true }, chunk: 10_000, ops: ['fill'], dir }));
   })());
 
 async function scenario(t: Parameters<typeof check>[0], ops: Op[]) {
@@ -30,7 +29,8 @@ async function scenario(t: Parameters<typeof check>[0], ops: Op[]) {
   copyFileSync(master, file);
   // The fill's store closed cleanly, so its WAL is checkpointed; copied along should one remain.
   if (existsSync(`${master}-wal`)) copyFileSync(`${master}-wal`, `${file}-wal`);
-  check(t, 'sqlite', sizes, await runScenario({ backend: 'sqlite', url: file, sizes, parts: { big: true, many: true }, chunk: 10_000, ops, dir }));
+  const spec = { backend: 'sqlite' as const, url: file, sizes, parts: { big: true, many: true }, chunk: 10_000, ops, dir };
+  check(t, 'sqlite', sizes, await runScenario(spec, {}, BASE_HEAP_MB));
 }
 
 test.serial(`sqlite, ${sizes.big} messages: listSessions, session and chat pages, export, copy and prune in bounded memory`, async (t) => {
