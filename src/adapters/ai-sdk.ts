@@ -18,6 +18,7 @@ import { ConflictError, ValidationError } from '../errors.js';
 import type { ChatStorage, ConversationKey, StoredMessage } from '../types.js';
 import { encodeUIMessage, fromStored, type ChatEntry } from './ai-sdk-messages.js';
 import { planSave, type SaveChatResult } from './ai-sdk-plan.js';
+import { readConversation } from './read-conversation.js';
 
 export { ABORTED_KEY, UI_METADATA_KEY, fromStored, type ChatEntry } from './ai-sdk-messages.js';
 export type { SaveChatResult } from './ai-sdk-plan.js';
@@ -77,7 +78,7 @@ export async function loadChatEntries<M extends UIMessage = UIMessage>(
   const { limit, userId, chatId, agentId, ...validation } = checkOptions<LoadChatOptions<M>>('options', options);
   const key = chatKey({ userId, chatId, agentId });
   const count = limit === undefined ? undefined : checkPositiveInt('options.limit', limit, 1, Number.MAX_SAFE_INTEGER);
-  const stored = count === undefined ? await readAll(store, key) : (await readNewest(store, key, count)).reverse();
+  const stored = count === undefined ? await readConversation(store, key) : (await readNewest(store, key, count)).reverse();
   const entries = stored.map(fromStored) as Array<ChatEntry<M>>;
   const validating = validation.tools !== undefined || validation.metadataSchema !== undefined || validation.dataSchemas !== undefined;
   // validateUIMessages refuses an empty array; an empty chat is valid.
@@ -149,18 +150,6 @@ export async function saveChat<M extends UIMessage = UIMessage>(store: ChatStora
 
 function chatKey(key: Partial<ChatKey>): ConversationKey {
   return checkKey(key.userId, key.chatId, key.agentId ?? DEFAULT_AI_SDK_AGENT_ID);
-}
-
-/** The whole conversation, oldest first, a page of 1,000 at a time. */
-async function readAll(store: ChatStorage, key: ConversationKey): Promise<StoredMessage[]> {
-  const out: StoredMessage[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.fetchChatPage(key.userId, key.sessionId, key.agentId, { order: 'oldest', limit: MAX_PAGE_SIZE, cursor });
-    out.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
-  return out;
 }
 
 /** The newest `count` messages, newest first: one read up to 1,000. */
