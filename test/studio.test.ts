@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { openStorage, type ChatStore } from '../src/index.js';
 import { root } from './helpers/cli.js';
-import { AGENTS, HOSTILE, LONG_COUNT, LONG_SESSION, launchChromium, seedStudio, sessionIds, startStudioCli, type RunningStudio } from './helpers/studio.js';
+import { AGENTS, HOSTILE, LONG_COUNT, LONG_SESSION, launchChromium, openStudioPage, scrollToStart, seedStudio, sessionIds, shownIds, startStudioCli, type RunningStudio } from './helpers/studio.js';
 import { tempDir, tempFile } from './helpers/tmp.js';
 
 const dir = tempDir('studio');
@@ -41,23 +41,8 @@ async function withStore<T>(file: string, body: (store: ChatStore) => Promise<T>
   }
 }
 
-/** A fresh page on the studio; any JavaScript dialog or page error fails the test. */
-async function openPage(t: ExecutionContext, studio: RunningStudio, hash = '', colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 820 }, colorScheme });
-  t.teardown(() => context.close());
-  const page = await context.newPage();
-  page.on('dialog', (dialog) => {
-    t.fail(`a JavaScript dialog fired: ${dialog.type()} ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  page.on('pageerror', (error) => t.fail(`page error: ${error.message}`));
-  await page.goto(`${studio.url}${hash}`);
-  await page.locator('header.top h1').waitFor();
-  return page;
-}
-
+const openPage = (t: ExecutionContext, studio: RunningStudio, hash = '', colorScheme: 'light' | 'dark' = 'light') => openStudioPage(t, browser, studio, hash, colorScheme);
 const conversationHash = (session: string) => `#${new URLSearchParams({ user: 'ada', session })}`;
-const shownIds = (page: Page) => page.locator('article.message').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-id')!));
 
 test('without the token every address answers 401; with it the page comes with a strict CSP; a foreign Host gets 403', async (t) => {
   for (const path of ['/', '/studio.js', '/studio.css', '/api/users', '/api/info']) {
@@ -106,13 +91,7 @@ test('a 500-message session: the newest page first, scrolling up loads the rest,
   t.true(first.length < LONG_COUNT, `${first.length} shown before scrolling`);
   t.deepEqual(first, expected.slice(-first.length), 'the newest page, in write order');
   await page.screenshot({ path: join(shots, 'conversation-long.png') });
-  // Scroll to the top until nothing more comes (each scroll loads at most one page).
-  for (let shown = first.length, before = 0; shown > before && shown < LONG_COUNT; ) {
-    before = shown;
-    await page.locator('.messages').evaluate((node) => node.scrollTo({ top: 0 }));
-    await page.waitForFunction((n) => document.querySelectorAll('article.message').length > n, before, { timeout: 15_000 }).catch(() => undefined);
-    shown = await page.locator('article.message').count();
-  }
+  await scrollToStart(page, LONG_COUNT);
   t.deepEqual(await shownIds(page), expected, 'every message, in the order fetchSessionPage gives');
   await page.getByText('Start of the conversation').waitFor();
 });

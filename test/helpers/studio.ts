@@ -6,8 +6,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { openStorage, type ChatStore, type OpenOptions } from '../../src/index.js';
+import type { ExecutionContext } from 'ava';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { openStorage, type ChatStore, type ContentBlock, type ImportMessage, type Metadata, type OpenOptions, type Role } from '../../src/index.js';
 import { root } from './cli.js';
 
 export const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -17,32 +18,49 @@ export const AGENTS = ['router', 'tech', 'billing'];
 /** A 1×1 PNG. */
 const PIXEL = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 
-/** Writes the data set; `scale` shortens the long session for the slower backends. */
+/**
+ * Writes the data set with importSession (a copy's write path: given ids, times and order across
+ * agents), a few calls in all, in parallel per session: seeding DynamoDB Local and the HTTP stand-in
+ * one message at a time took 20 s on a loaded machine. `longCount` shortens the long session.
+ */
 export async function seedStudio(url: string, options: OpenOptions = {}, longCount = LONG_COUNT): Promise<void> {
   let now = 1_767_000_000_000;
-  const store = await openStorage(url, { ...options, logger: null, consecutiveRoles: 'keep', clock: () => (now += 7_000) });
+  const at = () => (now += 7_000);
+  type Spec = [agentId: string, role: Role, content: ContentBlock[] | string, metadata?: Metadata];
+  const session = (prefix: string, specs: Spec[]): ImportMessage[] =>
+    specs.map(([agentId, role, content, metadata], i) => ({ agentId, id: `${prefix}-${i + 1}`, role, content, timestamp: at(), ...(metadata ? { metadata } : {}) }));
+  const triage = session('triage', [
+    ['router', 'system', 'Route each request to tech or billing.'],
+    ['router', 'user', 'My printer prints only blank pages, and I was charged twice.'],
+    ['router', 'assistant', 'Two issues: tech for the printer, billing for the charge.', { model: 'router-1', usage: { in: 41, out: 12 } }],
+    ['tech', 'assistant', [{ text: 'Let me look the model up.' }, { toolUse: { toolUseId: 'call-1', name: 'lookup_printer', input: { serial: 'HP-4411', fields: ['toner', 'drum'] } } }]],
+    ['tech', 'tool', [{ toolResult: { toolUseId: 'call-1', status: 'success', content: [{ json: { toner: '0%', drum: 'ok' } }] } }]],
+    ['tech', 'assistant', [{ text: 'Your toner is empty. This is the cartridge you need:' }, { image: PIXEL }]],
+    ['billing', 'user', HOSTILE],
+    ['billing', 'assistant', [{ text: 'The second charge is refunded.' }, { reasoning: { summary: 'duplicate charge 2026-11-02' } }], { refund: { amount: 19.9, currency: 'EUR' } }],
+  ]);
+  const smallTalk = session('small-talk', [
+    ['router', 'user', 'hello'],
+    ['router', 'assistant', 'Hello! How can I help?'],
+  ]);
+  const onboarding = session('onboarding', [['tech', 'user', 'How do I install it?']]);
+  // The three agents in turn, each alternating user and assistant.
+  const long = session(
+    LONG_SESSION,
+    Array.from({ length: longCount }, (_, i): Spec => [AGENTS[i % 3]!, Math.floor(i / 3) % 2 === 0 ? 'user' : 'assistant', `message ${i} of the long session`]),
+  );
+  const store = await openStorage(url, { ...options, logger: null });
   try {
-    await store.saveChatMessage('ada', 'triage', 'router', { role: 'system', content: 'Route each request to tech or billing.' });
-    await store.saveChatMessage('ada', 'triage', 'router', { role: 'user', content: 'My printer prints only blank pages, and I was charged twice.' });
-    await store.saveChatMessage('ada', 'triage', 'router', { role: 'assistant', content: 'Two issues: tech for the printer, billing for the charge.', metadata: { model: 'router-1', usage: { in: 41, out: 12 } } });
-    await store.saveChatMessage('ada', 'triage', 'tech', {
-      role: 'assistant',
-      content: [{ text: 'Let me look the model up.' }, { toolUse: { toolUseId: 'call-1', name: 'lookup_printer', input: { serial: 'HP-4411', fields: ['toner', 'drum'] } } }],
-    });
-    await store.saveChatMessage('ada', 'triage', 'tech', { role: 'tool', content: [{ toolResult: { toolUseId: 'call-1', status: 'success', content: [{ json: { toner: '0%', drum: 'ok' } }] } }] });
-    await store.saveChatMessage('ada', 'triage', 'tech', { role: 'assistant', content: [{ text: 'Your toner is empty. This is the cartridge you need:' }, { image: PIXEL }] });
-    await store.saveChatMessage('ada', 'triage', 'billing', { role: 'user', content: HOSTILE });
-    await store.saveChatMessage('ada', 'triage', 'billing', { role: 'assistant', content: [{ text: 'The second charge is refunded.' }, { reasoning: { summary: 'duplicate charge 2026-11-02' } }], metadata: { refund: { amount: 19.9, currency: 'EUR' } } });
-    await store.updateSession('ada', 'triage', { title: 'Printer and a double charge', metadata: { priority: 'high', channel: 'chat' } });
-
-    await store.saveChatMessage('ada', 'small-talk', 'router', { role: 'user', content: 'hello' });
-    await store.saveChatMessage('ada', 'small-talk', 'router', { role: 'assistant', content: 'Hello! How can I help?' });
-    await store.saveChatMessage('grace', 'onboarding', 'tech', { role: 'user', content: 'How do I install it?' });
-
-    // One long session: the three agents in turn, each alternating user and assistant.
-    const messages = Array.from({ length: longCount }, (_, i) => ({ agent: AGENTS[i % 3]!, role: Math.floor(i / 3) % 2 === 0 ? 'user' : 'assistant', text: `message ${i} of the long session` }));
-    for (const m of messages) await store.upsertMessages('ada', LONG_SESSION, m.agent, [{ role: m.role, content: m.text }]);
-    await store.updateSession('ada', LONG_SESSION, { title: `A long session (${longCount} messages)` });
+    await Promise.all([
+      store.importSession('ada', 'triage', { title: 'Printer and a double charge', metadata: { priority: 'high', channel: 'chat' }, messages: triage }),
+      store.importSession('ada', 'small-talk', { messages: smallTalk }),
+      store.importSession('grace', 'onboarding', { messages: onboarding }),
+      (async () => {
+        for (let i = 0; i < long.length; i += 100) {
+          await store.importSession('ada', LONG_SESSION, { title: `A long session (${longCount} messages)`, messages: long.slice(i, i + 100) });
+        }
+      })(),
+    ]);
   } finally {
     await store.close();
   }
@@ -115,4 +133,32 @@ export function launchChromium(): Promise<Browser> {
   const executablePath = chromiumPath();
   if (!executablePath) throw new Error('Chromium is not installed (apt-get install chromium; .ci/run does it)');
   return chromium.launch({ executablePath, args: ['--headless=new', '--no-sandbox'] });
+}
+
+/** A fresh page on the studio; any JavaScript dialog or page error fails the test. */
+export async function openStudioPage(t: ExecutionContext, browser: Browser, studio: RunningStudio, hash = '', colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 820 }, colorScheme });
+  t.teardown(() => context.close());
+  const page = await context.newPage();
+  page.on('dialog', (dialog) => {
+    t.fail(`a JavaScript dialog fired: ${dialog.type()} ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  page.on('pageerror', (error) => t.fail(`page error: ${error.message}`));
+  await page.goto(`${studio.url}${hash}`);
+  await page.locator('header.top h1').waitFor();
+  return page;
+}
+
+/** The ids of the messages the page shows, top to bottom. */
+export const shownIds = (page: Page): Promise<string[]> => page.locator('article.message').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-id')!));
+
+/** Scrolls the conversation to the top until every message is shown or nothing more comes. */
+export async function scrollToStart(page: Page, total: number): Promise<void> {
+  for (let shown = await page.locator('article.message').count(), before = 0; shown > before && shown < total; ) {
+    before = shown;
+    await page.locator('.messages').evaluate((node) => node.scrollTo({ top: 0 }));
+    await page.waitForFunction((n) => document.querySelectorAll('article.message').length > n, before, { timeout: 15_000 }).catch(() => undefined);
+    shown = await page.locator('article.message').count();
+  }
 }
