@@ -16,9 +16,9 @@ import { openStorage } from '../src/index.js';
 
 const url = process.argv[2] ?? process.env.CONVOSTORE_URL ?? 'file:./data/langchain-example.db';
 
-// One store for the whole app. LangChain histories hold runs of same-role messages (system, then
-// human; several tool results), so the store keeps them rather than skipping as Agent Squad does.
-const store = await openStorage(url, { consecutiveRoles: 'keep' });
+// One store for the whole app, opened with defaults: the history keeps LangChain's runs of
+// same-role messages (two AI messages, parallel tool results) by itself, write by write.
+const store = await openStorage(url);
 
 const chain = new RunnableWithMessageHistory({
   runnable: ChatPromptTemplate.fromMessages([
