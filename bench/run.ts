@@ -313,6 +313,21 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+const out = new URL('./results/', import.meta.url);
+mkdirSync(out, { recursive: true });
+const stamp = results.date.replace(/:/g, '').replace(/\.\d+Z$/, 'Z');
+const name = process.env.BENCH_OUT ?? `run-${stamp}${QUICK ? '-quick' : ''}.json`;
+let saved = false;
+/** The first save creates the file ('wx': a run never replaces an earlier one, a tracked file included); later saves complete it. */
+function save(): void {
+  results.load[1] = round2(loadavg()[0]!);
+  results.seconds = Math.round((Date.now() - started) / 1000);
+  results.targets = checkTargets(results.rows, results.flatness, HISTORIES, BULK, SESSIONS);
+  writeFileSync(new URL(name, out), `${JSON.stringify(results, null, 2)}\n`, { flag: saved ? 'w' : 'wx' });
+  saved = true;
+}
+// Saved before DynamoDB Local too, so a failure there does not lose the SQL and memory results.
+if (results.rows.length > 0) save();
 if (picked('dynamodb (DynamoDB Local)')) {
   console.error('benchmarking dynamodb (DynamoDB Local) …');
   const { rows, latency, prefillSeconds } = await benchDynamoDb((line) => console.error(line));
@@ -320,9 +335,8 @@ if (picked('dynamodb (DynamoDB Local)')) {
   const f = flatness({ store: latency }, DYNAMODB_HISTORIES);
   results.flatness['dynamodb (DynamoDB Local)'] = f;
 }
-results.load.push(round2(loadavg()[0]!));
-results.seconds = Math.round((Date.now() - started) / 1000);
-results.targets = checkTargets(results.rows, results.flatness, HISTORIES, BULK, SESSIONS);
+save();
+const targets = results.targets!;
 
 const fmt = (n: number | undefined) => (n === undefined ? '–' : n.toLocaleString('en'));
 const ratio = (n: number | undefined) => (n === undefined ? '–' : n.toFixed(2));
@@ -351,14 +365,8 @@ for (const [backend, f] of Object.entries(results.flatness)) {
   console.log(`  ${backend}: ${Object.entries(f).map(([k, v]) => `${k} = ${v.convostore}${v.floor === undefined ? '' : ` (${v.floor})`}`).join(', ')}`);
 }
 console.log('\nTargets (issue 13):');
-for (const t of results.targets) {
+for (const t of targets) {
   console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.backend}: ${t.target}: ${t.value === null ? 'not measured' : t.value.toLocaleString('en')}`);
 }
 console.log(`\nload average (1 min) at start and end: ${results.load.join(', ')}; ${results.seconds} s in all`);
-const out = new URL('./results/', import.meta.url);
-mkdirSync(out, { recursive: true });
-const stamp = results.date.replace(/:/g, '').replace(/\.\d+Z$/, 'Z');
-const name = process.env.BENCH_OUT ?? `run-${stamp}${QUICK ? '-quick' : ''}.json`;
-// 'wx': a run never replaces an earlier file (a tracked result included); name another with BENCH_OUT.
-writeFileSync(new URL(name, out), `${JSON.stringify(results, null, 2)}\n`, { flag: 'wx' });
 console.log(`written to bench/results/${name}`);
