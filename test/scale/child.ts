@@ -173,9 +173,9 @@ try {
       rssPeakMb: mb(process.resourceUsage().maxRSS * 1024),
     });
   }
+  gc();
+  // What the store holds once the operations are done (before close, which empties a memory store).
+  say({ event: 'done', heapMb: mb(process.memoryUsage().heapUsed), side: SIDE, live: liveOfBig(big) });
 } finally {
   await store.close();
 }
-gc();
-// What the store holds once the operations are done: for the memory backend, the data itself.
-say({ event: 'done', heapMb: mb(process.memoryUsage().heapUsed), side: SIDE, live: liveOfBig(big) });

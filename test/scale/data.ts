@@ -25,7 +25,7 @@ export const SIZES: Record<'memory' | 'sqlite' | 'dynamodb', Sizes> = FULL
       // 130,000: past where a spread of the conversation into Math.max overflows the stack (Node 20).
       memory: { big: 130_000, many: { sessions: 200, messages: 5 } },
       sqlite: { big: 50_000, many: { sessions: 200, messages: 5 } },
-      dynamodb: { big: 1_000, many: { sessions: 20, messages: 5 } },
+      dynamodb: { big: 500, many: { sessions: 10, messages: 5 } },
     };
 
 export const SIDE = 10;
