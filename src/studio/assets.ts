@@ -85,6 +85,8 @@ export const STYLE: string = `
   }
 }
 * { box-sizing: border-box; }
+.agent-colour { --agent: hsl(var(--agent-h) 65% 40%); }
+@media (prefers-color-scheme: dark) { .agent-colour { --agent: hsl(var(--agent-h) 80% 72%); } }
 html, body { height: 100%; margin: 0; background: var(--bg); color: var(--text); }
 body { display: grid; grid-template-columns: 300px 1fr; grid-template-rows: auto 1fr; }
 header.top { grid-column: 1 / 3; display: flex; gap: 12px; align-items: baseline; padding: 8px 14px; border-bottom: 1px solid var(--line); background: var(--panel); }
@@ -104,7 +106,7 @@ main { display: flex; flex-direction: column; min-height: 0; min-width: 0; }
 .toolbar { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; padding: 8px 14px; border-bottom: 1px solid var(--line); background: var(--panel); }
 .toolbar h2 { font-size: 16px; margin: 0 8px 0 0; overflow-wrap: anywhere; }
 .toolbar .agents { display: flex; gap: 6px; flex-wrap: wrap; }
-.toolbar label.agent { display: inline-flex; gap: 4px; align-items: center; font-size: 12px; padding: 1px 8px 1px 4px; border-radius: 10px; border: 1px solid var(--line); }
+.toolbar label.agent { display: inline-flex; gap: 4px; align-items: center; font-size: 12px; padding: 1px 8px 1px 4px; border-radius: 10px; border: 1px solid var(--agent, var(--line)); }
 input, button, textarea { font: inherit; color: inherit; }
 input[type="search"], input[type="text"], textarea { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 4px 8px; }
 button { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 3px 10px; cursor: pointer; }

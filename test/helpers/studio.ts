@@ -15,8 +15,8 @@ export const HOSTILE = '<img src=x onerror=alert(1)>';
 export const LONG_SESSION = 'long';
 export const LONG_COUNT = 500;
 export const AGENTS = ['router', 'tech', 'billing'];
-/** A 1×1 PNG. */
-const PIXEL = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+/** A 96×48 PNG (a toner cartridge, more or less). */
+const PIXEL = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAGAAAAAwCAIAAABhdOiYAAAAZ0lEQVR42u3QMQkAIBAAQOP8aIAPZhwzORvGxVlwEzm4BFdanxwUBYIECRIkSJCgLaI+ZWReESRIkCBBggQJEiRIkCBBggQJEiRIkCBBggQJEiRIkCBBggQJEiRIEIIECRIkSJCg7y0iTh14YUPB7gAAAABJRU5ErkJggg==';
 
 /**
  * Writes the data set with importSession (a copy's write path: given ids, times and order across

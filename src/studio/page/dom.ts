@@ -30,11 +30,15 @@ export function button(label: string, onClick: () => void, attributes: Attribute
   return b;
 }
 
-/** A stable colour per agent: a hue from the id's hash, readable on light and dark backgrounds. */
-export function agentColour(agentId: string): string {
+/**
+ * A stable colour per agent: a hue from the id's hash, set as `--agent-h` on the element; the CSS
+ * picks saturation and lightness for light and dark mode (class `agent-colour`).
+ */
+export function colourByAgent(node: HTMLElement, agentId: string): void {
   let hash = 2166136261;
   for (let i = 0; i < agentId.length; i++) hash = Math.imul(hash ^ agentId.charCodeAt(i), 16777619);
-  return `hsl(${(hash >>> 0) % 360} 62% 48%)`;
+  node.classList.add('agent-colour');
+  node.style.setProperty('--agent-h', String((hash >>> 0) % 360));
 }
 
 export function when(ms: number): string {

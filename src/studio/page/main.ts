@@ -6,7 +6,7 @@
 import type { JsonValue, Page, SessionMessage, SessionSummary, StudioInfo, WriteResult } from '../api.js';
 import { ApiError, get, post } from './client.js';
 import { Conversation } from './conversation.js';
-import { agentColour, button, el, toast, when } from './dom.js';
+import { button, colourByAgent, el, toast, when } from './dom.js';
 import { confirmAction, showJson } from './dialogs.js';
 
 const ui = {
@@ -181,7 +181,7 @@ function addAgent(group: HTMLElement, agentId: string, count?: number): void {
     conversation?.filter(hiddenAgents, needle);
   });
   const label = el('label', { class: 'agent', 'data-agent': agentId }, box, agentId, count === undefined ? null : ` (${count})`);
-  label.style.setProperty('border-color', agentColour(agentId));
+  colourByAgent(label, agentId);
   group.append(label);
 }
 

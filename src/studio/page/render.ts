@@ -4,7 +4,7 @@
  * anything else as JSON); metadata on demand. Built with `el` only: store strings are text.
  */
 import type { JsonValue, SessionMessage } from '../api.js';
-import { agentColour, el, when } from './dom.js';
+import { colourByAgent, el, when } from './dom.js';
 
 type Block = { [key: string]: JsonValue };
 
@@ -79,7 +79,7 @@ export function searchText(m: SessionMessage): string {
 
 export function renderMessage(m: SessionMessage, actions: HTMLElement[]): HTMLElement {
   const article = el('article', { class: `message role-${m.role}`, tabindex: '0', 'data-id': m.id, 'data-agent': m.agentId, 'aria-label': `${m.role} message from ${m.agentId}` });
-  article.style.setProperty('--agent', agentColour(m.agentId));
+  colourByAgent(article, m.agentId);
   const time = el('time', { datetime: new Date(m.timestamp).toISOString(), title: new Date(m.timestamp).toISOString() }, when(m.timestamp));
   article.append(
     el(
