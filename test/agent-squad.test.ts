@@ -591,6 +591,31 @@ test('agent-squad › closing an adapter leaves a store it was given open', asyn
   t.true(store.closed);
 });
 
+test("agent-squad › the maxHistorySize option is checked when the adapter is made; 'trim' checks windows as 'window' does", async (t) => {
+  t.throws(() => new ConvostoreChatStorage('memory:', { maxHistorySize: 'delete' as never }), {
+    instanceOf: ValidationError,
+    message: /options\.maxHistorySize: must be 'window' or 'trim', got 'delete'/,
+  });
+  t.throws(() => new ConvostoreChatStorage('memory:', { maxHistorySize: true as never }), { instanceOf: ValidationError, message: /got boolean/ });
+  t.is(new ConvostoreChatStorage('memory:').maxHistorySize, 'window');
+  const storage = new ConvostoreChatStorage('memory:', { maxHistorySize: 'trim', logger: null });
+  const message = { role: ParticipantRole.USER, content: [{ text: 'hi' }] };
+  for (const size of [-2, 2.5, '4' as never]) {
+    await t.throwsAsync(storage.saveChatMessage('u', 's', 'a', message, size), { instanceOf: ValidationError, message: /maxHistorySize/ });
+    await t.throwsAsync(storage.fetchChat('u', 's', 'a', size), { instanceOf: ValidationError, message: /maxHistorySize/ });
+  }
+  t.deepEqual(await storage.fetchChat('u', 's', 'a'), []);
+  await storage.close();
+
+  // On a store that refuses repeats, a trimmed save refuses them too, before deleting anything.
+  const strict = new ConvostoreChatStorage('memory:', { maxHistorySize: 'trim', consecutiveRoles: 'throw' });
+  const pair = [message, { role: ParticipantRole.ASSISTANT, content: [{ text: 'hello' }] }];
+  await strict.saveChatMessages('u', 's', 'a', [...pair, ...pair]);
+  await t.throwsAsync(strict.saveChatMessage('u', 's', 'a', pair[1]!, 2), { instanceOf: ConsecutiveRoleError });
+  t.is((await strict.fetchChat('u', 's', 'a')).length, 4);
+  await strict.close();
+});
+
 test('agent-squad › a bad URL fails the first call with a typed error, and every later one', async (t) => {
   const storage = new ConvostoreChatStorage('ftp://example.com/db');
   await t.throwsAsync(storage.fetchChat('u', 's', 'a'), { instanceOf: ValidationError, message: /unsupported scheme 'ftp:'/ });

@@ -52,7 +52,8 @@ export class ConvostoreChatStorage extends ChatStorage {
     super();
     const { maxHistorySize = 'window', ...openOptions } = checkOptions<ConvostoreChatStorageOptions>('options', options);
     if (maxHistorySize !== 'window' && maxHistorySize !== 'trim') {
-      throw new ValidationError('options.maxHistorySize', `must be 'window' or 'trim', got ${JSON.stringify(maxHistorySize)}`);
+      const got = typeof maxHistorySize === 'string' ? `'${maxHistorySize}'` : typeof maxHistorySize;
+      throw new ValidationError('options.maxHistorySize', `must be 'window' or 'trim', got ${got}`);
     }
     this.#trim = maxHistorySize === 'trim';
     this.#source = new StoreSource(store, openOptions);
