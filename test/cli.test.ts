@@ -11,7 +11,7 @@ import { seed, tickingClock } from './helpers/seed.js';
 import { tempDir, tempFile } from './helpers/tmp.js';
 
 const dir = tempDir('cli');
-const COMMANDS = ['migrate', 'sessions', 'show', 'export', 'import', 'copy', 'import-agent-squad'];
+const COMMANDS = ['migrate', 'sessions', 'show', 'export', 'import', 'copy', 'import-agent-squad', 'studio'];
 
 test.before(ensureBuilt);
 
@@ -227,7 +227,7 @@ test('the URL comes from CONVOSTORE_URL, else the embedded file ./data/convostor
 
 test('usage errors: one line, exit code 2', async (t) => {
   const cases: Array<[string[], string]> = [
-    [['frobnicate'], "convostore: unknown command 'frobnicate'; the commands are migrate, sessions, show, export, import, copy, import-agent-squad (see convostore --help)\n"],
+    [['frobnicate'], "convostore: unknown command 'frobnicate'; the commands are migrate, sessions, show, export, import, copy, import-agent-squad, studio (see convostore --help)\n"],
     [['sessions'], 'convostore: missing USER (see convostore sessions --help)\n'],
     [['sessions', 'u', '--nope'], "convostore: unknown option '--nope' (see convostore sessions --help)\n"],
     [['sessions', 'u', '--url'], "convostore: option '--url' needs a value (see convostore sessions --help)\n"],

@@ -256,3 +256,20 @@ test('a message written by another process appears while the page is open', asyn
   t.true(await page.getByRole('checkbox', { name: 'show agent support' }).isVisible(), 'a new agent gets its filter');
   t.deepEqual(await shownIds(page), await withStore(readOnlyFile, (store) => sessionIds(store, 'grace', 'onboarding')));
 });
+
+test('usage mistakes exit 2; a port in use is one line and exit 1, naming --port', async (t) => {
+  const { execFile } = await import('node:child_process');
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'studio', ...args], { cwd: root }, (error, _stdout, stderr) =>
+        resolve({ code: error ? (child.exitCode ?? 1) : 0, stderr }),
+      );
+    });
+  const port = new URL(readOnly.origin).port;
+  const [badPort, extra, busy] = await Promise.all([run(['--port', '70000']), run(['extra']), run(['--url', readOnlyFile, '--port', port])]);
+  t.is(badPort.code, 2);
+  t.regex(badPort.stderr, /--port must be a whole number from 0 to 65535/);
+  t.is(extra.code, 2);
+  t.is(busy.code, 1);
+  t.regex(busy.stderr, new RegExp(`^convostore: port ${port} on 127\\.0\\.0\\.1 is in use; choose another with --port, or omit it: listen EADDRINUSE[^\\n]*\\n$`));
+});

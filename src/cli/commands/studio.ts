@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { UnavailableError } from '../../errors.js';
 import { intOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
@@ -42,7 +41,7 @@ export const studio: Command = {
       `convostore studio: ${shown(url)} (${store.backend}, ${write ? 'read-write' : 'read-only'})\n` +
         `Open this address (it holds the access token):\n    ${server.url}\nPress Ctrl+C to stop.\n`,
     );
-    if (values.open === true) openBrowser(server.url);
+    if (values.open === true) await openBrowser(server.url);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
@@ -54,7 +53,8 @@ export const studio: Command = {
 };
 
 /** The platform's "open this URL" command; a failure is a note, the studio keeps running. */
-function openBrowser(address: string): void {
+async function openBrowser(address: string): Promise<void> {
+  const { spawn } = await import('node:child_process'); // not loaded by the other commands' cold start
   const [command, args] =
     process.platform === 'darwin' ? ['open', [address]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', address]] : ['xdg-open', [address]];
   const child = spawn(command as string, args as string[], { detached: true, stdio: 'ignore' });
