@@ -111,7 +111,9 @@ export function betterSqlite3Baseline(path: string): Baseline {
  */
 function libsqlClient(url: string, ...setup: string[]): { client: Client; ready: Promise<unknown> } {
   const client = createClient({ url, intMode: 'number', concurrency: 1 });
-  return { client, ready: client.batch(['PRAGMA synchronous = NORMAL', ...setup]) };
+  // The pragma outside any transaction (a batch is one, and SQLite refuses it there).
+  const ready = client.execute('PRAGMA synchronous = NORMAL').then(() => (setup.length ? client.batch(setup, 'write') : undefined));
+  return { client, ready };
 }
 
 export function libsqlBaseline(url: string): Baseline {

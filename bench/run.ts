@@ -298,21 +298,6 @@ const results: {
   rows: [],
   flatness: {},
 };
-try {
-  for (const subject of subjects) {
-    if (!picked(subject.name)) continue;
-    console.error(`benchmarking ${subject.name} …`);
-    const { rows, latency } = await benchSubject(subject, dir);
-    results.rows.push(...rows);
-    results.flatness[subject.name] = flatness(latency, HISTORIES);
-  }
-  if (picked('sqlite (better-sqlite3)')) {
-    console.error('pages written per append …');
-    results.pages = await pagesPerAppend(dir, QUICK ? 2_000 : 10_000);
-  }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
 const out = new URL('./results/', import.meta.url);
 mkdirSync(out, { recursive: true });
 const stamp = results.date.replace(/:/g, '').replace(/\.\d+Z$/, 'Z');
@@ -326,8 +311,23 @@ function save(): void {
   writeFileSync(new URL(name, out), `${JSON.stringify(results, null, 2)}\n`, { flag: saved ? 'w' : 'wx' });
   saved = true;
 }
-// Saved before DynamoDB Local too, so a failure there does not lose the SQL and memory results.
-if (results.rows.length > 0) save();
+try {
+  for (const subject of subjects) {
+    if (!picked(subject.name)) continue;
+    console.error(`benchmarking ${subject.name} …`);
+    const { rows, latency } = await benchSubject(subject, dir);
+    results.rows.push(...rows);
+    results.flatness[subject.name] = flatness(latency, HISTORIES);
+    save(); // after each subject: a failure later loses nothing measured
+  }
+  if (picked('sqlite (better-sqlite3)')) {
+    console.error('pages written per append …');
+    results.pages = await pagesPerAppend(dir, QUICK ? 2_000 : 10_000);
+    save();
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
 if (picked('dynamodb (DynamoDB Local)')) {
   console.error('benchmarking dynamodb (DynamoDB Local) …');
   const { rows, latency, prefillSeconds } = await benchDynamoDb((line) => console.error(line));
