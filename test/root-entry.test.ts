@@ -41,6 +41,7 @@ test('the root entry imports neither framework, directly or through any module i
   const { files, packages } = importGraph('src/index.ts');
   t.true(files.length > 10, `walked ${files.length} modules`);
   t.false(files.some((f) => f.includes('/adapters/')), 'no adapter module is reachable from src/index.ts');
+  t.false(files.some((f) => f.includes('/studio/') || f.includes('/cli/')), 'nor the CLI or its studio (loaded by `convostore studio` only)');
   t.deepEqual([...packages].filter((p) => FRAMEWORK.test(p)), []);
   // The same walk does find each framework from its adapter, so the check above can fail.
   t.true(importGraph('src/adapters/agent-squad.ts').packages.has('agent-squad'));
