@@ -10,7 +10,7 @@ import type { Browser } from 'playwright-core';
 import { openStorage, SqlChatStorage, type ChatStore } from '../src/index.js';
 import { backend, openShared, type SharedDatabase } from './backends/registry.js';
 import { startStandIn } from './helpers/hrana.js';
-import { HOSTILE, LONG_SESSION, launchChromium, openStudioPage, scrollToStart, seedStudio, sessionIds, shownIds, startStudioCli } from './helpers/studio.js';
+import { HOSTILE, LONG_SESSION, launchChromium, openStudioPage, scrollToStart, seedStudio, sessionIds, shownIds, startStudioCli, withOpened } from './helpers/studio.js';
 import { tempDir } from './helpers/tmp.js';
 
 const LONG = 150;
@@ -28,14 +28,7 @@ interface Target {
 }
 
 async function check(t: ExecutionContext, target: Target): Promise<void> {
-  const withStore = async <T>(body: (store: ChatStore) => Promise<T>) => {
-    const store = await target.open();
-    try {
-      return await body(store);
-    } finally {
-      await store.close();
-    }
-  };
+  const withStore = <T>(body: (store: ChatStore) => Promise<T>) => withOpened(target.open, body);
   const studio = await startStudioCli(['--url', target.url, '--write'], target.env);
   t.teardown(() => studio.stop());
   const page = await openStudioPage(t, browser, studio);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { openStorage, type ChatStore } from '../src/index.js';
 import { root } from './helpers/cli.js';
-import { AGENTS, HOSTILE, LONG_COUNT, LONG_SESSION, launchChromium, openStudioPage, scrollToStart, seedStudio, sessionIds, shownIds, startStudioCli, type RunningStudio } from './helpers/studio.js';
+import { AGENTS, HOSTILE, LONG_COUNT, LONG_SESSION, launchChromium, openStudioPage, scrollToStart, seedStudio, sessionIds, shownIds, startStudioCli, withOpened, type RunningStudio } from './helpers/studio.js';
 import { tempDir, tempFile } from './helpers/tmp.js';
 
 const dir = tempDir('studio');
@@ -32,14 +32,7 @@ test.after.always(async () => {
   await Promise.allSettled([browser?.close(), readOnly?.stop(), writable?.stop()]);
 });
 
-async function withStore<T>(file: string, body: (store: ChatStore) => Promise<T>): Promise<T> {
-  const store = await openStorage(file, { logger: null });
-  try {
-    return await body(store);
-  } finally {
-    await store.close();
-  }
-}
+const withStore = <T>(file: string, body: (store: ChatStore) => Promise<T>) => withOpened(() => openStorage(file, { logger: null }), body);
 
 const openPage = (t: ExecutionContext, studio: RunningStudio, hash = '', colorScheme: 'light' | 'dark' = 'light') => openStudioPage(t, browser, studio, hash, colorScheme);
 const conversationHash = (session: string) => `#${new URLSearchParams({ user: 'ada', session })}`;
@@ -123,6 +116,18 @@ test('the agent filter and the text filter hide what does not match; jump to a m
   const around = await shownIds(page);
   t.deepEqual(around, ids.slice(0, around.length), 'the target and its neighbours, in order');
   t.true(page.url().includes(`message=${encodeURIComponent(ids[3]!)}`), 'the address names the message');
+
+  // Keyboard: j/k move between messages, / goes to the text filter.
+  await page.locator('header.top h1').click();
+  await page.keyboard.press('j');
+  const focused = () => page.evaluate(() => (document.activeElement as HTMLElement).dataset.id ?? document.activeElement!.getAttribute('aria-label'));
+  t.is(await focused(), around[0]!);
+  await page.keyboard.press('j');
+  t.is(await focused(), around[1]!);
+  await page.keyboard.press('k');
+  t.is(await focused(), around[0]!);
+  await page.keyboard.press('/');
+  t.is(await focused(), 'filter messages by text');
 });
 
 test('a hostile message is text: no element made, no dialog fired; tool calls, images, unknown blocks and metadata by kind', async (t) => {

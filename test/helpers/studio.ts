@@ -66,6 +66,16 @@ export async function seedStudio(url: string, options: OpenOptions = {}, longCou
   }
 }
 
+/** Runs `body` on a store opened by `open`, closed afterwards whatever happens. */
+export async function withOpened<T>(open: () => Promise<ChatStore>, body: (store: ChatStore) => Promise<T>): Promise<T> {
+  const store = await open();
+  try {
+    return await body(store);
+  } finally {
+    await store.close();
+  }
+}
+
 /** Every message of a session in `fetchSessionPage` order (oldest first). */
 export async function sessionIds(store: ChatStore, userId: string, sessionId: string): Promise<string[]> {
   const ids: string[] = [];

@@ -39,6 +39,8 @@ export class Conversation {
   #busy = false;
   #timer?: number;
   #closed = false;
+  /** Bumped by every open: a page asked for before it is dropped when it arrives. */
+  #generation = 0;
   #hiddenAgents = new Set<string>();
   #needle = '';
 
@@ -57,8 +59,10 @@ export class Conversation {
   /** The newest page, scrolled to the end; or, given an id, the pages around that message. */
   async open(around?: string): Promise<void> {
     this.#reset();
+    const generation = this.#generation;
     if (around === undefined) {
       const page = await this.#page({ order: 'newest' });
+      if (generation !== this.#generation) return;
       this.#add([...page.items].reverse(), 'end');
       this.#hasOlder = page.nextCursor !== undefined;
       this.#hasNewer = false;
@@ -67,6 +71,7 @@ export class Conversation {
       const target = await get<SessionMessage | null>('/api/message', { user: this.options.user, session: this.options.session, id: around });
       if (target === null) throw new ApiError(404, 'NOT_FOUND', `no message ${around} in this session`);
       const [before, after] = await Promise.all([this.#page({ order: 'newest', after: around }), this.#page({ order: 'oldest', after: around })]);
+      if (generation !== this.#generation) return;
       this.#add([...before.items].reverse(), 'end');
       this.#add([target], 'end');
       this.#add(after.items, 'end');
@@ -120,9 +125,11 @@ export class Conversation {
   }
 
   #reset(): void {
+    this.#generation++;
     this.#list.replaceChildren();
     this.#texts.clear();
     this.#first = this.#last = undefined;
+    this.#hasOlder = this.#hasNewer = false;
     clearTimeout(this.#timer);
   }
 
@@ -170,7 +177,9 @@ export class Conversation {
 
   async #older(): Promise<void> {
     if (!this.#hasOlder || this.#first === undefined) return;
+    const generation = this.#generation;
     const page = await this.#page({ order: 'newest', after: this.#first });
+    if (generation !== this.#generation) return;
     const before = this.root.scrollHeight;
     this.#add([...page.items].reverse(), 'start');
     // Keep what the reader looks at in place while rows arrive above it.
@@ -180,7 +189,9 @@ export class Conversation {
 
   /** Newer messages: the next page while scrolling down, and new ones at the tail. Returns how many. */
   async #newer(): Promise<number> {
+    const generation = this.#generation;
     const page = await this.#page(this.#last === undefined ? { order: 'oldest' } : { order: 'oldest', after: this.#last });
+    if (generation !== this.#generation) return 0;
     const atEnd = this.root.scrollHeight - this.root.scrollTop - this.root.clientHeight < 40;
     this.#add(page.items, 'end');
     this.#hasNewer = page.nextCursor !== undefined;
