@@ -66,4 +66,8 @@ console.log(`Node ${process.version}, ${ROUNDS} rounds, load average ${load} on 
 console.log('| case | median | min | median over bare | min over bare |\n| --- | --- | --- | --- | --- |');
 const ms = (v: number | undefined) => (v === undefined ? '' : `${v} ms`);
 for (const r of rows) console.log(`| ${r.case} | ${ms(r.medianMs)} | ${ms(r.minMs)} | ${ms(r.medianOverBareMs)} | ${ms(r.minOverBareMs)} |`);
-writeFileSync(join(root, 'bench/results/cold-start.json'), `${JSON.stringify({ node: process.version, rounds: ROUNDS, load, rows }, null, 2)}\n`);
+// A new file per run, as bench/run.ts does: a run never overwrites a tracked result (`wx` refuses to).
+const stamp = new Date().toISOString().replace(/:/g, '').replace(/\.\d+Z$/, 'Z');
+const out = join(root, `bench/results/cold-start-${stamp}.json`);
+writeFileSync(out, `${JSON.stringify({ node: process.version, rounds: ROUNDS, load, rows }, null, 2)}\n`, { flag: 'wx' });
+console.log(`\nwritten to ${out.slice(root.length)}`);
