@@ -16,6 +16,7 @@
  */
 import type { ChatStore } from '../core/store.js';
 import { repeats } from '../core/agent-squad.js';
+import { retry } from '../core/retry.js';
 import { MAX_ID_LIST, checkWindow } from '../core/validate.js';
 import { ConflictError, ConsecutiveRoleError, ValidationError } from '../errors.js';
 import type { ConversationKey, ConversationMessage, MessageInput } from '../types.js';
@@ -50,36 +51,32 @@ export async function saveTrimmed(
       throw new ValidationError(path, "a save with maxHistorySize: 'trim' takes messages without ids");
     }
   });
-  for (let attempt = 1; ; attempt++) {
+  // A ConflictError: another writer changed the conversation between the read and the write; read again.
+  return retry(async () => {
     const stored = await readConversation(store, key);
     const survivors = appendedIndexes(messages, stored[stored.length - 1]?.role, store.consecutiveRoles);
     const expectLastIds = stored.length === 0 ? [] : [stored[stored.length - 1]!.id];
-    try {
-      if (survivors.length === 0) {
-        // Every message repeats: nothing is stored and nothing trimmed. Written all the same so that
-        // the store skips and logs them as it does any skipped message.
-        await store.upsertMessages(key.userId, key.sessionId, key.agentId, messages, { expectLastIds });
-        return stored.map(plain);
-      }
-      const excess = Math.max(0, stored.length + survivors.length - limit);
-      const deleted = stored.slice(0, Math.min(excess, stored.length)).map((m) => m.id);
-      // Messages of the batch itself beyond the limit (a batch longer than it) are not written: the
-      // trim would delete them at once. The rest starts at a survivor, and with nothing stored left
-      // before it the store's rule keeps it, then skips the same repeats as predicted.
-      const cut = excess - deleted.length;
-      const batch = cut === 0 ? messages : messages.slice(survivors[cut]);
-      // More deletions than one write takes (a long history saved with the flag for the first time):
-      // the oldest go first, each chunk atomic; they are beyond the limit whatever happens next.
-      while (deleted.length > MAX_ID_LIST) {
-        await store.deleteMessages(key.userId, key.sessionId, deleted.splice(0, MAX_ID_LIST));
-      }
-      const written = await store.upsertMessages(key.userId, key.sessionId, key.agentId, batch, { expectLastIds, deleteIds: deleted });
-      return [...stored.slice(excess - cut), ...written].map(plain);
-    } catch (error) {
-      if (!(error instanceof ConflictError) || attempt >= MAX_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 4 * attempt));
+    if (survivors.length === 0) {
+      // Every message repeats: nothing is stored and nothing trimmed. Written all the same so that
+      // the store skips and logs them as it does any skipped message.
+      await store.upsertMessages(key.userId, key.sessionId, key.agentId, messages, { expectLastIds });
+      return stored.map(plain);
     }
-  }
+    const excess = Math.max(0, stored.length + survivors.length - limit);
+    const deleted = stored.slice(0, Math.min(excess, stored.length)).map((m) => m.id);
+    // Messages of the batch itself beyond the limit (a batch longer than it) are not written: the
+    // trim would delete them at once. The rest starts at a survivor, and with nothing stored left
+    // before it the store's rule keeps it, then skips the same repeats as predicted.
+    const cut = excess - deleted.length;
+    const batch = cut === 0 ? messages : messages.slice(survivors[cut]);
+    // More deletions than one write takes (a long history saved with the flag for the first time):
+    // the oldest go first, each chunk atomic; they are beyond the limit whatever happens next.
+    while (deleted.length > MAX_ID_LIST) {
+      await store.deleteMessages(key.userId, key.sessionId, deleted.splice(0, MAX_ID_LIST));
+    }
+    const written = await store.upsertMessages(key.userId, key.sessionId, key.agentId, batch, { expectLastIds, deleteIds: deleted });
+    return [...stored.slice(excess - cut), ...written].map(plain);
+  }, { retryable: (error) => error instanceof ConflictError, attempts: MAX_ATTEMPTS, baseMs: 4, capMs: 100 });
 }
 
 /**

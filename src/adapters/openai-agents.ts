@@ -9,6 +9,7 @@
  */
 import { protocol, type AgentInputItem, type SessionHistoryTransactionArgs, type SessionHistoryTransactionAwareSession } from '@openai/agents-core';
 import { sha256Base64url } from '../core/bytes.js';
+import { retry } from '../core/retry.js';
 import type { ChatStore } from '../core/store.js';
 import { MAX_PAGE_SIZE, checkKey, describe, isPlainObject, readInput } from '../core/validate.js';
 import { ConflictError, ValidationError } from '../errors.js';
@@ -101,17 +102,23 @@ export class ConvostoreSession implements SessionHistoryTransactionAwareSession 
    */
   async popItem(): Promise<AgentInputItem | undefined> {
     const store = await this.#source.get();
-    for (let attempt = 0; attempt < POP_ATTEMPTS; attempt++) {
-      const [newest] = (await store.fetchChatPage(this.userId, this.sessionId, this.agentId, { limit: 1, order: 'newest' })).items;
-      if (!newest) return undefined;
-      try {
+    return retry(
+      async () => {
+        const [newest] = (await store.fetchChatPage(this.userId, this.sessionId, this.agentId, { limit: 1, order: 'newest' })).items;
+        if (!newest) return undefined;
         await store.upsertMessages(this.userId, this.sessionId, this.agentId, [], { expectLastIds: [newest.id], deleteIds: [newest.id] });
         return fromStored(newest.role, newest.content);
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-      }
-    }
-    throw new ConflictError(`popItem: the newest item changed ${POP_ATTEMPTS} times while it was being removed`);
+      },
+      {
+        // Another pop or write got in between: read the newest again.
+        retryable: (error) => error instanceof ConflictError,
+        attempts: POP_ATTEMPTS,
+        baseMs: 4,
+        capMs: 100,
+        giveUp: (error) =>
+          error instanceof ConflictError ? new ConflictError(`popItem: the newest item changed ${POP_ATTEMPTS} times while it was being removed`) : error,
+      },
+    );
   }
 
   /** Deletes this conversation; the session's other agents and the user's other sessions stay. */
