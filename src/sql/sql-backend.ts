@@ -403,7 +403,9 @@ export class SqlBackend implements StorageBackend {
 /** The newest `limit` live messages (undefined: all), newest first, as WindowMessage rows. */
 function windowStatement(key: ConversationKey, limit: number | undefined, cutoff: number | undefined): Statement {
   // SQLite reads a negative LIMIT as "no limit".
-  return { query: q.readWindow, values: { ...key, cutoff: cutoff ?? q.NO_CUTOFF, limit: limit ?? -1 } };
+  return cutoff === undefined
+    ? { query: q.readWindow, values: { ...key, limit: limit ?? -1 } }
+    : { query: q.readWindowLive, values: { ...key, cutoff, limit: limit ?? -1 } };
 }
 
 /** One row per (session, agent), sessions already in page order. */
