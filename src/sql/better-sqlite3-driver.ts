@@ -6,6 +6,8 @@ export class BetterSqlite3Driver implements SqlDriver {
   readonly name = 'sqlite';
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Database.Statement>();
+  /** The same statements in raw mode (rows as arrays), prepared apart: the mode is per statement object. */
+  readonly #tupleStatements = new Map<string, Database.Statement>();
   readonly #transaction: (statements: Statement[]) => StatementResult[];
   readonly #closesDatabase: boolean;
 
@@ -37,10 +39,16 @@ export class BetterSqlite3Driver implements SqlDriver {
 
   #exec(statement: Statement): StatementResult {
     const args = bind(statement);
-    let prepared = this.#statements.get(statement.query.sql);
+    const cache = statement.tuples ? this.#tupleStatements : this.#statements;
+    let prepared = cache.get(statement.query.sql);
     if (!prepared) {
       prepared = this.#db.prepare(statement.query.sql);
-      this.#statements.set(statement.query.sql, prepared);
+      if (statement.tuples) prepared.raw(true);
+      cache.set(statement.query.sql, prepared);
+    }
+    if (statement.tuples) {
+      const tuples = prepared.all(args) as unknown[][];
+      return { rows: [], tuples, changes: tuples.length };
     }
     if (prepared.reader) {
       const rows = prepared.all(args) as Row[];

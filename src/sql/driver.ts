@@ -17,6 +17,12 @@ export interface CompiledQuery {
 export interface Statement {
   query: CompiledQuery;
   values: Record<string, unknown>;
+  /**
+   * Rows as arrays of column values in the statement's column order (`StatementResult.tuples`), not
+   * objects: better-sqlite3 builds a row object through its C++ API at about 0.7 µs per row here,
+   * 15% of a 20-message window read; an array is made at a fraction of that.
+   */
+  tuples?: true;
 }
 
 export type Row = Record<string, unknown>;
@@ -26,7 +32,10 @@ export interface BatchOptions {
 }
 
 export interface StatementResult {
+  /** The rows as objects by column name; empty for a statement read as `tuples`. */
   rows: Row[];
+  /** The rows as arrays, for a statement marked `tuples` (else absent). */
+  tuples?: unknown[][];
   changes: number;
 }
 

@@ -72,12 +72,12 @@ export class LibsqlDriver implements SqlDriver {
 
   async run(statement: Statement): Promise<StatementResult> {
     const query = { sql: statement.query.sql, args: args(statement) };
-    return this.#local(() => this.#retrying('the read', async () => toResult(await this.#client.execute(query))));
+    return this.#local(() => this.#retrying('the read', async () => toResult(await this.#client.execute(query), statement.tuples)));
   }
 
   async batch(statements: Statement[], options: BatchOptions = {}): Promise<StatementResult[]> {
     const steps = statements.map((s) => ({ sql: s.query.sql, args: args(s) }));
-    const send = async () => (await this.#client.batch(steps, 'write')).map(toResult);
+    const send = async () => (await this.#client.batch(steps, 'write')).map((result, i) => toResult(result, statements[i]!.tuples));
     if (options.idempotent) return this.#local(() => this.#retrying('the write transaction', send));
     return this.#local(async () => {
       try {
@@ -163,8 +163,10 @@ function args(statement: Statement): InArgs {
   return bind(statement).map((v) => (typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v)) as InValue[];
 }
 
-function toResult(result: ResultSet): StatementResult {
-  // Rows are array-like objects that also carry each column by name; copy the names only.
+function toResult(result: ResultSet, tuples: true | undefined): StatementResult {
+  // Rows are array-like objects (values by index) that also carry each column by name.
+  if (tuples) return { rows: [], tuples: result.rows as unknown as unknown[][], changes: result.rowsAffected };
+  // Copy the names only.
   const rows = result.rows.map((row) => {
     const out: Row = {};
     for (const column of result.columns) out[column] = row[column];

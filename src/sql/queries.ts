@@ -192,9 +192,9 @@ export const readOldest = compile(sql`
   ORDER BY seq ASC LIMIT ${p('limit')}`);
 
 /**
- * A window (fetchChat, the window a write returns): only what it returns, role and content, named as
- * the backend's WindowMessage so that rows need no mapping. Fewer columns is most of a read's cost
- * here: each becomes a JS value per row in the driver. Without a TTL the statement has no
+ * A window (fetchChat, the window a write returns): only what it returns, role and content (read as
+ * tuples, in this column order). Fewer columns is most of a read's cost here: each becomes a JS
+ * value per row in the driver. Without a TTL the statement has no
  * `created_at` filter at all (11% of a window read on better-sqlite3, measured): `readWindowLive`
  * is the same read of live messages only.
  */
@@ -240,7 +240,7 @@ export const readSessionOldest = sessionPage(false, false);
 export const readSessionNewestAfter = sessionPage(true, true);
 export const readSessionOldestAfter = sessionPage(false, true);
 
-/** fetchAllChats: a whole session in write order, with only what it returns (agent, role, content). */
+/** fetchAllChats: a whole session in write order, with only what it returns (agent, role, content; read as tuples, in this order). */
 export const readAllChats = compile(sql`
   SELECT a.id AS agentId, m.role, m.content AS json
   FROM ${messages} m INDEXED BY convostore_messages_session_idx JOIN ${agents} a ON a.pk = m.agent_pk

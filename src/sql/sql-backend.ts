@@ -114,8 +114,7 @@ export class SqlBackend implements StorageBackend {
       replaced,
       unchanged: request.mode === 'append' ? stored : 0,
       stored: storedRows,
-      // The rows' columns are named as WindowMessage's fields: no mapping.
-      window: window >= 0 ? (results[window]!.rows as unknown as WindowMessage[]).reverse() : [],
+      window: window >= 0 ? toWindow(results[window]!) : [],
     };
   }
 
@@ -125,12 +124,16 @@ export class SqlBackend implements StorageBackend {
   }
 
   async readWindow(key: ConversationKey, limit: number, cutoff: number | undefined): Promise<WindowMessage[]> {
-    return ((await this.#driver.run(windowStatement(key, limit, cutoff))).rows as unknown as WindowMessage[]).reverse();
+    return toWindow(await this.#driver.run(windowStatement(key, limit, cutoff)));
   }
 
   async readAllChats(userId: string, sessionId: string, cutoff: number | undefined): Promise<AgentMessage[]> {
-    const { rows } = await this.#driver.run({ query: q.readAllChats, values: { userId, sessionId, cutoff: cutoff ?? q.NO_CUTOFF } });
-    return rows as unknown as AgentMessage[];
+    const { tuples } = await this.#driver.run({
+      query: q.readAllChats,
+      values: { userId, sessionId, cutoff: cutoff ?? q.NO_CUTOFF },
+      tuples: true,
+    });
+    return tuples!.map((t) => ({ agentId: t[0] as string, role: t[1] as AgentMessage['role'], json: t[2] as string }));
   }
 
   async readSession(userId: string, sessionId: string, request: SessionReadRequest): Promise<RawSessionMessage[] | null> {
@@ -404,8 +407,19 @@ export class SqlBackend implements StorageBackend {
 function windowStatement(key: ConversationKey, limit: number | undefined, cutoff: number | undefined): Statement {
   // SQLite reads a negative LIMIT as "no limit".
   return cutoff === undefined
-    ? { query: q.readWindow, values: { ...key, limit: limit ?? -1 } }
-    : { query: q.readWindowLive, values: { ...key, cutoff, limit: limit ?? -1 } };
+    ? { query: q.readWindow, values: { ...key, limit: limit ?? -1 }, tuples: true }
+    : { query: q.readWindowLive, values: { ...key, cutoff, limit: limit ?? -1 }, tuples: true };
+}
+
+/** A window statement's rows (role, content; newest first) as WindowMessages, oldest first. */
+function toWindow(result: StatementResult): WindowMessage[] {
+  const tuples = result.tuples!;
+  const window: WindowMessage[] = new Array(tuples.length);
+  for (let i = 0, j = tuples.length - 1; j >= 0; i++, j--) {
+    const t = tuples[j]!;
+    window[i] = { role: t[0] as WindowMessage['role'], json: t[1] as string };
+  }
+  return window;
 }
 
 /** One row per (session, agent), sessions already in page order. */
