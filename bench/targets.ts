@@ -44,7 +44,12 @@ interface RatioTarget {
   workload: string;
   floor: 'vsFlat' | 'vsRelational' | 'rate';
   min: number;
+  /** Issue 13's fallback where the target is out of reach for the schema's own writes (printed as such). */
+  fallback?: true;
 }
+
+/** The fallback bound: the store within 1.15× of the relational baseline doing the same writes. */
+const FALLBACK = Math.round((1 / 1.15) * 100) / 100;
 
 const SQLITE = 'sqlite (better-sqlite3)';
 const LIBSQL = 'libsql (file:)';
@@ -66,6 +71,12 @@ export function ratioTargets(histories: number[], bulk: number, sessions: number
     // The flat floor has no sessions table (its listSessions scans the user's messages): the read
     // target for listSessions is against the relational baseline, as on better-sqlite3.
     { backend: LIBSQL, workload: W.listSessions(sessions), floor: 'vsRelational', min: 0.75 },
+    // Writes whose flat-floor target the schema's own writes put out of reach (docs/bench.md, pages
+    // per append): the store against the relational baseline doing the same writes.
+    ...[SQLITE, LIBSQL].flatMap((backend) =>
+      appendAt.map((n) => ({ backend, workload: W.append(n), floor: 'vsRelational' as const, min: FALLBACK, fallback: true as const })),
+    ),
+    { backend: SQLITE, workload: W.bulkNoWindow(bulk), floor: 'vsRelational', min: FALLBACK, fallback: true },
     ...[0, ...histories].map((n) => ({ backend: MEMORY, workload: W.append(n), floor: 'vsFlat' as const, min: 0.5 })),
     ...histories.map((n) => ({ backend: MEMORY, workload: W.window(n), floor: 'vsFlat' as const, min: 0.5 })),
   ];
@@ -85,7 +96,7 @@ export function checkTargets(
     const value = t.floor === 'rate' ? row.convostore : (row[t.floor] ?? null);
     const against = t.floor === 'rate' ? 'messages/s' : t.floor === 'vsFlat' ? (t.backend === MEMORY ? '× the bare Map' : '× the flat floor') : '× the relational baseline';
     results.push({
-      target: `${t.workload} ≥ ${t.min.toLocaleString('en')} ${against}`,
+      target: `${t.workload} ≥ ${t.min.toLocaleString('en')} ${against}${t.fallback ? ' (fallback: within 1.15×)' : ''}`,
       backend: t.backend,
       value,
       bound: t.min,
