@@ -19,7 +19,7 @@ export interface Baseline {
   bulk(userId: string, sessionId: string, agentId: string, rows: Array<[string, string]>, readBack?: boolean): Promise<unknown[]>;
   /** A session's newest `limit` messages across agents, newest first (fetchSessionPage's first page). */
   page(userId: string, sessionId: string, limit: number): Promise<unknown[]>;
-  /** First page of a user's sessions, most recent first, with per-agent message counts. */
+  /** First page of a user's sessions, most recent first, as listSessions returns it (per-agent counts and last message times, title, metadata). */
   sessions(userId: string, limit: number): Promise<unknown[]>;
   close(): Promise<void>;
 }
@@ -46,13 +46,46 @@ const SQL = {
     FROM convostore_messages m JOIN convostore_agents a ON a.pk = m.agent_pk
     WHERE m.session_pk = (SELECT s.pk FROM convostore_sessions s JOIN convostore_users u ON u.pk = s.user_pk WHERE u.id = ? AND s.id = ?)
     ORDER BY m.pk DESC LIMIT ?`,
-  sessions: `WITH page AS (SELECT pk, id, last_activity_at FROM convostore_sessions WHERE user_pk = (SELECT pk FROM convostore_users WHERE id = ?)
-      ORDER BY last_activity_at DESC, id DESC LIMIT ?)
-    SELECT page.id, page.last_activity_at, m.agent_pk, count(*) AS n FROM page JOIN convostore_messages m ON m.session_pk = page.pk
-    GROUP BY page.pk, m.agent_pk ORDER BY page.last_activity_at DESC, page.id DESC`,
+  // What listSessions returns, by hand: the page of sessions (times, title, metadata) with each
+  // agent's message count and last message time. (Until 2026-11-29 this returned counts only, which
+  // is less than the store answers; docs/bench.md gives both ratios.)
+  sessions: `WITH page AS (SELECT pk, id, created_at, last_activity_at, title, metadata FROM convostore_sessions
+      WHERE user_pk = (SELECT pk FROM convostore_users WHERE id = ?) ORDER BY last_activity_at DESC, id DESC LIMIT ?)
+    SELECT page.id, page.created_at, page.last_activity_at, page.title, page.metadata, a.id AS agent_id, count(m.pk) AS n,
+      max(m.created_at) AS last_message_at
+    FROM page LEFT JOIN convostore_messages m ON m.session_pk = page.pk LEFT JOIN convostore_agents a ON a.pk = m.agent_pk
+    GROUP BY page.pk, m.agent_pk ORDER BY page.last_activity_at DESC, page.id DESC, a.id`,
 };
 
 type Row = { content: string; role: string };
+type SessionRow = {
+  id: string;
+  created_at: number;
+  last_activity_at: number;
+  title: string | null;
+  metadata: string | null;
+  agent_id: string | null;
+  n: number;
+  last_message_at: number | null;
+};
+/** One summary per session (rows come in page order, one per agent), as listSessions returns them. */
+const summaries = (rows: unknown[]) => {
+  const out: Array<Record<string, unknown> & { agents: unknown[] }> = [];
+  for (const r of rows as SessionRow[]) {
+    let last = out[out.length - 1];
+    if (last?.sessionId !== r.id) {
+      last = { sessionId: r.id, createdAt: r.created_at, lastActivityAt: r.last_activity_at, messageCount: 0, agents: [] };
+      if (r.title !== null) last.title = r.title;
+      if (r.metadata !== null) last.metadata = JSON.parse(r.metadata) as unknown;
+      out.push(last);
+    }
+    if (r.agent_id !== null) {
+      last.agents.push({ agentId: r.agent_id, messageCount: r.n, lastMessageAt: r.last_message_at });
+      (last.messageCount as number) += r.n;
+    }
+  }
+  return out;
+};
 const parse = (rows: unknown[]) => (rows as Row[]).map((r) => ({ role: r.role, content: JSON.parse(r.content) as unknown }));
 type PageRow = Row & { id: string; seq: number; position: number; agent_id: string; metadata: string | null; created_at: number };
 /** A session page's rows as fetchSessionPage returns them (content and metadata parsed). */
@@ -100,7 +133,7 @@ export function betterSqlite3Baseline(path: string): Baseline {
     session: async (u, se) => parse(s.session_.all(u, se)),
     bulk: async (...args) => bulk.immediate(...args),
     page: async (u, se, n) => parsePage(s.page.all(u, se, n)),
-    sessions: async (u, n) => s.sessions.all(u, n),
+    sessions: async (u, n) => summaries(s.sessions.all(u, n)),
     close: async () => void db.close(),
   };
 }
@@ -161,7 +194,7 @@ export function libsqlBaseline(url: string): Baseline {
       return readBack ? parse(results[results.length - 1]!.rows as unknown[]).reverse() : [];
     },
     page: async (u, se, n) => parsePage((await client.execute({ sql: SQL.page, args: [u, se, n] })).rows as unknown[]),
-    sessions: async (u, n) => (await client.execute({ sql: SQL.sessions, args: [u, n] })).rows as unknown[],
+    sessions: async (u, n) => summaries((await client.execute({ sql: SQL.sessions, args: [u, n] })).rows as unknown[]),
     close: async () => client.close(),
   };
 }
