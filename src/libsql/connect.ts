@@ -9,6 +9,7 @@ import { ConvostoreError, UnavailableError, ValidationError } from '../errors.js
 import { redactError } from '../redact.js';
 import { enableWal } from '../sql/statements.js';
 import { DEFAULT_RETRY, LibsqlDriver } from '../sql/libsql-driver.js';
+import { LocalConnection, type NativeDatabase } from '../sql/libsql-local.js';
 import { assertLatestSchema } from '../sql/schema-version.js';
 import { SqlBackend } from '../sql/sql-backend.js';
 import { DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_MAX_MESSAGE_BYTES, type ConvostoreSchema, type SqlOptions } from '../sql/sql-store.js';
@@ -83,6 +84,11 @@ export interface LibsqlConnection {
   ownsClient: boolean;
   /** Literal secrets to keep out of every message (the token). */
   secrets: readonly (string | undefined)[];
+  /**
+   * Opens the client's file natively (Node, a file convostore opened itself): the store then runs
+   * on that connection with its statements prepared once (sql/libsql-local.ts).
+   */
+  openNative?: (path: string, options: { timeout: number }) => NativeDatabase;
 }
 
 /** What differs between runtimes: the Drizzle wrapper, migrate-on-open (Node only), the store's class. */
@@ -101,20 +107,22 @@ export function transportOf(client: Client): LibsqlTarget['transport'] {
 
 /** Wires a client into a store: local settings, WAL, then migrate (local) or check the schema (remote). */
 export async function connectLibsql<S>(connection: LibsqlConnection, options: CheckedLibsqlOptions, runtime: LibsqlRuntime<S>): Promise<S> {
-  const { client, transport, shown, ownsClient, secrets } = connection;
+  const { client, transport, shown, ownsClient, secrets, openNative } = connection;
   const file = transport === 'file';
   const local = transport !== 'remote';
-  const driver = new LibsqlDriver(
-    client,
-    local ? undefined : DEFAULT_RETRY,
-    file ? { busyTimeoutMs: options.busyTimeoutMs, onReconnect: configureLocalConnection } : undefined,
-    ownsClient,
-  );
+  let driver: LibsqlDriver | undefined;
   let orm: LibSQLDatabase<ConvostoreSchema> | undefined;
   const db = () => (orm ??= runtime.drizzle(client));
   try {
+    if (file) await configureLocalConnection(client);
+    const native = file && openNative ? await nativeConnection(client, openNative, options.busyTimeoutMs) : undefined;
+    driver = new LibsqlDriver(
+      client,
+      local ? undefined : DEFAULT_RETRY,
+      file ? { busyTimeoutMs: options.busyTimeoutMs, onReconnect: configureLocalConnection, connection: native } : undefined,
+      ownsClient,
+    );
     if (file) {
-      await configureLocalConnection(client);
       // Through the driver: when another process is switching the same new file to WAL, SQLite
       // answers SQLITE_BUSY at once, and the driver retries that on fresh connections.
       await driver.run({ query: enableWal, values: {} });
@@ -127,7 +135,8 @@ export async function connectLibsql<S>(connection: LibsqlConnection, options: Ch
     else await assertLatestSchema(driver, shown);
     return runtime.store(new SqlBackend(driver, options.maxMessageBytes), db, options.store);
   } catch (error) {
-    await driver.close().catch(() => undefined);
+    if (driver) await driver.close().catch(() => undefined);
+    else if (ownsClient) client.close();
     redactError(error, secrets);
     if (error instanceof ConvostoreError) throw error;
     throw new UnavailableError(`cannot open the libSQL database ${shown}`, error);
@@ -141,5 +150,29 @@ export async function connectLibsql<S>(connection: LibsqlConnection, options: Ch
  * starve one another past the busy timeout.
  */
 async function configureLocalConnection(client: Client): Promise<void> {
-  await client.execute('PRAGMA synchronous = NORMAL');
+  await client.execute(LOCAL_SETTINGS);
+}
+
+const LOCAL_SETTINGS = 'PRAGMA synchronous = NORMAL';
+
+/**
+ * The store's own connection to the client's file, with the same settings on every connection it
+ * opens (again after SQLITE_BUSY). The file is the one the client opened, as SQLite names it, so
+ * the two never disagree on how a `file:` URL maps to a path.
+ */
+async function nativeConnection(client: Client, openNative: NonNullable<LibsqlConnection['openNative']>, busyTimeoutMs: number): Promise<LocalConnection | undefined> {
+  const { rows } = await client.execute('PRAGMA database_list');
+  const path = rows.find((row) => row.name === 'main')?.file;
+  // No file name: a temporary or in-memory database, which only the client's connection can see.
+  if (typeof path !== 'string' || path === '') return undefined;
+  return new LocalConnection(() => {
+    const db = openNative(path, { timeout: busyTimeoutMs });
+    try {
+      db.exec(LOCAL_SETTINGS);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return db;
+  });
 }

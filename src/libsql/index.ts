@@ -12,7 +12,8 @@ import { SqlChatStorage } from '../sql/index.js';
 import { migrateOnce } from '../sql/migrate-on-open.js';
 import { migratorConfig } from '../sql/migrations.js';
 import { parseStorageUrl, type LibsqlTarget } from '../url.js';
-import { checkLibsqlOptions, clientConfig, connectLibsql, transportOf, type LibsqlOptions, type LibsqlRuntime } from './connect.js';
+import type { NativeDatabase } from '../sql/libsql-local.js';
+import { checkLibsqlOptions, clientConfig, connectLibsql, transportOf, type LibsqlConnection, type LibsqlOptions, type LibsqlRuntime } from './connect.js';
 
 export { SqlChatStorage, SqlStore, type SqlDatabase, type ConvostoreSchema } from '../sql/index.js';
 export type { LibsqlOptions } from './connect.js';
@@ -53,7 +54,20 @@ export async function openLibsql(database: string | LibsqlTarget | Client, optio
   } catch (error) {
     throw new UnavailableError(`cannot open the libSQL database ${shown}`, redactError(error, secrets));
   }
-  return connectLibsql({ client, transport: target.transport, shown, ownsClient: true, secrets }, checked, runtime);
+  return connectLibsql({ client, transport: target.transport, shown, ownsClient: true, secrets, openNative: libsqlBinding() }, checked, runtime);
+}
+
+/**
+ * The `libsql` binding @libsql/client itself opens local files with, resolved from the client so the
+ * two are the same version. Undefined if it cannot be loaded: the client then runs the file.
+ */
+function libsqlBinding(): LibsqlConnection['openNative'] {
+  try {
+    const Database = createRequire(require.resolve('@libsql/client'))('libsql') as new (path: string, options: { timeout: number }) => NativeDatabase;
+    return (path, options) => new Database(path, options);
+  } catch {
+    return undefined;
+  }
 }
 
 function libsqlTarget(url: string): LibsqlTarget {

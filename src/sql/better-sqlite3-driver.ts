@@ -1,13 +1,12 @@
 import type Database from 'better-sqlite3';
-import { bind, type SqlDriver, type Statement, type StatementResult, type Row } from './driver.js';
+import { bind, type SqlDriver, type Statement, type StatementResult } from './driver.js';
+import { PreparedStatements } from './prepared.js';
 
 /** better-sqlite3 is synchronous: its transactions must not await, so a batch runs in one tick. */
 export class BetterSqlite3Driver implements SqlDriver {
   readonly name = 'sqlite';
   readonly #db: Database.Database;
-  readonly #statements = new Map<string, Database.Statement>();
-  /** The same statements in raw mode (rows as arrays), prepared apart: the mode is per statement object. */
-  readonly #tupleStatements = new Map<string, Database.Statement>();
+  readonly #statements: PreparedStatements;
   readonly #transaction: (statements: Statement[]) => StatementResult[];
   readonly #closesDatabase: boolean;
 
@@ -15,6 +14,7 @@ export class BetterSqlite3Driver implements SqlDriver {
   constructor(db: Database.Database, closesDatabase = true) {
     this.#db = db;
     this.#closesDatabase = closesDatabase;
+    this.#statements = new PreparedStatements((sql) => db.prepare(sql));
     // IMMEDIATE takes the write lock up front, so a second process waits out the busy timeout
     // instead of failing when a read lock cannot be upgraded.
     this.#transaction = db.transaction((statements: Statement[]) => statements.map((s) => this.#exec(s))).immediate;
@@ -38,22 +38,6 @@ export class BetterSqlite3Driver implements SqlDriver {
   }
 
   #exec(statement: Statement): StatementResult {
-    const args = bind(statement);
-    const cache = statement.tuples ? this.#tupleStatements : this.#statements;
-    let prepared = cache.get(statement.query.sql);
-    if (!prepared) {
-      prepared = this.#db.prepare(statement.query.sql);
-      if (statement.tuples) prepared.raw(true);
-      cache.set(statement.query.sql, prepared);
-    }
-    if (statement.tuples) {
-      const tuples = prepared.all(args) as unknown[][];
-      return { rows: [], tuples, changes: tuples.length };
-    }
-    if (prepared.reader) {
-      const rows = prepared.all(args) as Row[];
-      return { rows, changes: rows.length };
-    }
-    return { rows: [], changes: prepared.run(args).changes };
+    return this.#statements.exec(statement, bind(statement));
   }
 }

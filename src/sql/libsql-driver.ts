@@ -1,8 +1,9 @@
-import type { Client, InArgs, InValue, ResultSet } from '@libsql/client';
+import type { Client, InValue, ResultSet } from '@libsql/client';
 import { KeyedMutex } from '../core/mutex.js';
 import { retry } from '../core/retry.js';
 import { UnauthorizedError, UnavailableError } from '../errors.js';
 import { BUSY_BACKOFF, bind, isBusy, type BatchOptions, type SqlDriver, type Statement, type StatementResult, type Row } from './driver.js';
+import type { LocalConnection } from './libsql-local.js';
 
 /** How a remote libSQL driver retries reads and idempotent writes that failed in transit. */
 export interface RetryPolicy {
@@ -20,6 +21,11 @@ export interface LocalFileOptions {
   readonly busyTimeoutMs: number;
   /** Re-applies per-connection settings after the client's connections were replaced. */
   readonly onReconnect?: (client: Client) => Promise<void>;
+  /**
+   * The file's own native connection, its statements prepared once (see libsql-local.ts): when
+   * given, the driver's calls run on it instead of the client.
+   */
+  readonly connection?: LocalConnection;
 }
 
 /**
@@ -45,6 +51,11 @@ export interface LocalFileOptions {
  * connections (`reconnect`) and retries on fresh ones, within the busy timeout. Its calls on a local
  * file run one at a time (they are synchronous native calls anyway), so a reconnect never pulls a
  * connection from under another call of this store.
+ *
+ * A file convostore opened itself runs on a native connection of its own with each statement
+ * prepared once (`LocalFileOptions.connection`, libsql-local.ts), as the client prepares every
+ * statement on every call; the same rules hold there (one call at a time, a fresh connection after
+ * SQLITE_BUSY).
  */
 export class LibsqlDriver implements SqlDriver {
   readonly name = 'libsql';
@@ -71,11 +82,15 @@ export class LibsqlDriver implements SqlDriver {
   }
 
   async run(statement: Statement): Promise<StatementResult> {
+    const connection = this.#localFile?.connection;
+    if (connection) return this.#local(async () => connection.run(statement, args(statement)));
     const query = { sql: statement.query.sql, args: args(statement) };
     return this.#local(() => this.#retrying('the read', async () => toResult(await this.#client.execute(query), statement.tuples)));
   }
 
   async batch(statements: Statement[], options: BatchOptions = {}): Promise<StatementResult[]> {
+    const connection = this.#localFile?.connection;
+    if (connection) return this.#local(async () => connection.batch(statements, statements.map(args)));
     const steps = statements.map((s) => ({ sql: s.query.sql, args: args(s) }));
     const send = async () => (await this.#client.batch(steps, 'write')).map((result, i) => toResult(result, statements[i]!.tuples));
     if (options.idempotent) return this.#local(() => this.#retrying('the write transaction', send));
@@ -107,6 +122,7 @@ export class LibsqlDriver implements SqlDriver {
 
   async close(): Promise<void> {
     await this.#calls.idle();
+    this.#localFile?.connection?.close();
     if (this.#closesClient) this.#client.close();
   }
 
@@ -122,6 +138,7 @@ export class LibsqlDriver implements SqlDriver {
         retryable: isBusy,
         // Even before giving up: the next call must not meet the poisoned connection.
         onFailure: async () => {
+          if (local.connection) return local.connection.reset();
           await this.#client.reconnect();
           await local.onReconnect?.(this.#client);
         },
@@ -159,7 +176,7 @@ function translate(error: unknown, failure: Failure, transit: string): unknown {
  * where SQLite expects an integer (LIMIT, seq bounds, INTEGER columns) is only coerced back by
  * affinity rules. Only our own numbers are bound here (ids and content are text).
  */
-function args(statement: Statement): InArgs {
+function args(statement: Statement): InValue[] {
   return bind(statement).map((v) => (typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v)) as InValue[];
 }
 
