@@ -103,17 +103,6 @@ export function writeMessages(count: number, rule: ConsecutiveRolePolicy, mode: 
       ),
       sql`, `,
     );
-    const same =
-      rule === 'skip'
-        ? sql`EXISTS (SELECT 1 FROM ${messages} m WHERE m.session_pk = c.session_pk AND m.id = v.id AND m.agent_pk = c.agent_pk
-            AND m.role = v.role AND m.content = v.content AND m.metadata IS v.metadata)`
-        : sql`0`;
-    const fresh = sql`(stored = 0 AND resent = 0)`;
-    const rep =
-      rule === 'keep'
-        ? sql`0`
-        : sql`CASE WHEN ${fresh} THEN role IN ('user', 'assistant') AND role IS (CASE WHEN k = 1 THEN c.last_role ELSE prev END) ELSE 0 END`;
-    const appendSeq = rule === 'throw' ? sql`CASE WHEN r.rep THEN NULL ELSE c.last_seq + r.pos END` : sql`c.last_seq + r.pos`;
     const equal = (column: string) => sql`${sql.identifier(column)} = excluded.${sql.identifier(column)}`;
     const orNull = (condition: SQL, column: string) => sql`${sql.identifier(column)} = CASE WHEN ${condition} THEN ${sql.identifier(column)} END`;
     const onConflict =
@@ -123,7 +112,24 @@ export function writeMessages(count: number, rule: ConsecutiveRolePolicy, mode: 
           WHERE NOT (${equal('agent_pk')} AND ${equal('role')} AND ${equal('content')} AND metadata IS excluded.metadata)`
         : sql`DO UPDATE SET ${orNull(equal('agent_pk'), 'agent_pk')}, ${orNull(equal('role'), 'role')},
             content = excluded.content, metadata = excluded.metadata`;
-    const conversation = sql`
+    query = compile(count === 1 ? writeOne(rows, rule, onConflict) : writeMany(rows, rule, onConflict));
+    writeCache.set(key, query);
+  }
+  return query;
+}
+const writeCache = new Map<string, CompiledQuery>();
+
+const isStored = sql`EXISTS (SELECT 1 FROM ${messages} m WHERE m.session_pk = c.session_pk AND m.id = v.id) AS stored`;
+const insertMessages = sql`INSERT INTO ${messages} (session_pk, agent_pk, seq, id, role, content, metadata, created_at)`;
+
+/**
+ * One message (most appends) needs none of the machinery for several: the statement stays small,
+ * which matters where it is prepared on every call (@libsql/client: +0.6 ms per append here), and
+ * has no ORDER BY (a sorter opened for one row cost 7% of the statement on better-sqlite3).
+ */
+function writeOne(rows: SQL, rule: ConsecutiveRolePolicy, onConflict: SQL): SQL {
+  const appendSeq = rule === 'throw' ? sql`CASE WHEN r.rep THEN NULL ELSE c.last_seq + r.pos END` : sql`c.last_seq + r.pos`;
+  return sql`
       WITH v(ord, id, role, content, metadata, ts) AS (VALUES ${rows}),
       c AS (
         SELECT s.pk AS session_pk, a.pk AS agent_pk,
@@ -132,41 +138,86 @@ export function writeMessages(count: number, rule: ConsecutiveRolePolicy, mode: 
             ORDER BY seq DESC LIMIT 1) AS last_role
         FROM ${sessions} s, ${agents} a
         WHERE s.user_pk = ${userPk} AND s.id = ${p('sessionId')} AND a.id = ${p('agentId')}
-      ),`;
-    const isStored = sql`EXISTS (SELECT 1 FROM ${messages} m WHERE m.session_pk = c.session_pk AND m.id = v.id) AS stored`;
-    // One message (most appends) needs none of the machinery for several: the statement stays small,
-    // which matters where it is prepared on every call (@libsql/client: +0.6 ms per append here), and
-    // has no ORDER BY (a sorter opened for one row cost 7% of the statement on better-sqlite3).
-    const numbered =
-      count === 1
-        ? sql`
+      ),
       r AS (
         SELECT v.*, ${isStored}, 0 AS resent, 1 AS pos,
           ${rule === 'keep' ? sql`0` : sql`role IN ('user', 'assistant') AND role IS c.last_role`} AS rep
         FROM v, c
-      )`
-        : sql`
-      n AS (SELECT v.*, ${isStored}, ${same} AS same FROM v, c),
-      e AS (SELECT n.*, stored = 0 AND ord < coalesce(max(CASE WHEN same THEN ord END) OVER (), 0) AS resent FROM n),
-      f AS (
-        SELECT e.*, row_number() OVER w AS k, lag(role) OVER w AS prev FROM e
-        WINDOW w AS (PARTITION BY ${fresh} ORDER BY ord)
-      ),
-      g AS (SELECT f.*, ${rep} AS rep FROM f, c),
-      r AS (SELECT g.*, sum(${fresh} AND NOT rep) OVER (PARTITION BY ${fresh} ORDER BY ord) AS pos FROM g)`;
-    query = compile(sql`${conversation}${numbered}
-      INSERT INTO ${messages} (session_pk, agent_pk, seq, id, role, content, metadata, created_at)
+      )
+      ${insertMessages}
       SELECT c.session_pk, c.agent_pk, CASE WHEN r.stored THEN ${NO_SEQ_BOUND} - r.ord ELSE ${appendSeq} END,
         r.id, r.role, r.content, r.metadata, r.ts
       FROM r, c
       WHERE r.resent = 0${rule === 'skip' ? sql` AND NOT (r.stored = 0 AND r.rep)` : sql``}
-      ${count === 1 ? sql`` : sql`ORDER BY r.stored DESC, r.ord`}
-      ON CONFLICT (session_pk, id) ${onConflict}`);
-    writeCache.set(key, query);
-  }
-  return query;
+      ON CONFLICT (session_pk, id) ${onConflict}`;
 }
-const writeCache = new Map<string, CompiledQuery>();
+
+/** user 1, assistant 2, any other role 0: the roles the rule compares, as numbers (see `before` below). */
+const roleCode = (role: SQL) => sql`CASE ${role} WHEN 'user' THEN 1 WHEN 'assistant' THEN 2 ELSE 0 END`;
+
+/**
+ * Several messages. Each window pass over the chunk (a sort and a buffer of every row, content
+ * included) costs about as much as writing the row, so the numbering takes as few as the rule
+ * allows: keep and throw one, skip two (whether a message repeats depends on the fresh message
+ * before it, and what it is numbered on which of those before it were left out).
+ * - `c` is MATERIALIZED: read once, not once per row where the planner would flatten it.
+ * - `before`: the last fresh message before the row, as ord * 4 + its role's code, so that a
+ *   max() over the rows before finds it and % 4 gives its role, with no partition by freshness.
+ * - skip: `last_same` is the last message of the chunk stored identically; the fresh messages before
+ *   it are `resent` (neither fresh nor stored: left out).
+ */
+function writeMany(rows: SQL, rule: ConsecutiveRolePolicy, onConflict: SQL): SQL {
+  const lastCode =
+    rule === 'keep'
+      ? sql``
+      : sql`,
+          coalesce((SELECT ${roleCode(sql`role`)} FROM ${messages} m WHERE m.session_pk = s.pk AND m.agent_pk = a.pk
+            AND +m.created_at >= ${p('cutoff')} ORDER BY seq DESC LIMIT 1), 0) AS last_code`;
+  const lastSame =
+    rule === 'skip'
+      ? sql`,
+          coalesce((SELECT max(v.ord) FROM v WHERE EXISTS (SELECT 1 FROM ${messages} m WHERE m.session_pk = s.pk AND m.id = v.id
+            AND m.agent_pk = a.pk AND m.role = v.role AND m.content = v.content AND m.metadata IS v.metadata)), 0) AS last_same`
+      : sql``;
+  const fresh = rule === 'skip' ? sql`(stored = 0 AND ord > c.last_same)` : sql`(stored = 0)`;
+  const before = sql`max(CASE WHEN ${fresh} THEN ord * 4 + code END) OVER preceding`;
+  const preceding = sql`WINDOW preceding AS (ORDER BY ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)`;
+  const repeats = sql`fresh AND code > 0 AND code = coalesce(before % 4, c.last_code)`;
+  const numbered =
+    rule === 'keep'
+      ? sql`
+      r AS (SELECT n.*, ${fresh} AS fresh, 0 AS rep, sum(${fresh}) OVER (ORDER BY ord ROWS UNBOUNDED PRECEDING) AS pos FROM n)`
+      : rule === 'throw'
+        ? sql`
+      f AS (
+        SELECT n.*, ${fresh} AS fresh, ${before} AS before, count(CASE WHEN ${fresh} THEN 1 END) OVER preceding + 1 AS pos
+        FROM n ${preceding}
+      ),
+      r AS (SELECT f.*, ${repeats} AS rep FROM f, c)`
+        : sql`
+      f AS (SELECT n.*, ${fresh} AS fresh, ${before} AS before FROM n, c ${preceding}),
+      g AS (SELECT f.*, ${repeats} AS rep FROM f, c),
+      r AS (SELECT g.*, sum(fresh AND NOT rep) OVER (ORDER BY ord ROWS UNBOUNDED PRECEDING) AS pos FROM g)`;
+  const appendSeq = rule === 'throw' ? sql`CASE WHEN r.rep THEN NULL ELSE c.last_seq + r.pos END` : sql`c.last_seq + r.pos`;
+  // Under keep and throw every row is fresh or stored: none is left out.
+  const kept = rule === 'skip' ? sql`(r.stored OR r.fresh) AND NOT r.rep` : sql`1`;
+  return sql`
+      WITH v(ord, id, role, content, metadata, ts) AS (VALUES ${rows}),
+      c AS MATERIALIZED (
+        SELECT s.pk AS session_pk, a.pk AS agent_pk,
+          coalesce((SELECT max(seq) FROM ${messages} m WHERE m.session_pk = s.pk AND m.agent_pk = a.pk), 0) AS last_seq${lastCode}${lastSame}
+        FROM ${sessions} s, ${agents} a
+        WHERE s.user_pk = ${userPk} AND s.id = ${p('sessionId')} AND a.id = ${p('agentId')}
+      ),
+      n AS (SELECT v.*, ${isStored}${rule === 'keep' ? sql`` : sql`, ${roleCode(sql`v.role`)} AS code`} FROM v, c),${numbered}
+      ${insertMessages}
+      SELECT c.session_pk, c.agent_pk, CASE WHEN r.stored THEN ${NO_SEQ_BOUND} - r.ord ELSE ${appendSeq} END,
+        r.id, r.role, r.content, r.metadata, r.ts
+      FROM r, c
+      WHERE ${kept}
+      ORDER BY r.stored DESC, r.ord
+      ON CONFLICT (session_pk, id) ${onConflict}`;
+}
 
 /**
  * Retention on write: keep the newest `keepLast`; the unique index makes this a range delete. The
