@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CompiledQuery } from '../src/sql/driver.js';
+import { messageParam } from '../src/sql/limits.js';
 import * as q from '../src/sql/queries.js';
 
 export const GENERATED_PATH = fileURLToPath(new URL('../src/sql/statements.generated.ts', import.meta.url));
@@ -15,7 +16,7 @@ const RULES = ['keep', 'skip', 'throw'] as const;
 const MODES = ['append', 'upsert'] as const;
 /** One row of writeMessages' VALUES list, as queries.ts writes row `i`. */
 const ROW = '(?, ?, ?, ?, ?, ?)';
-const rowParams = (i: number) => [i + 1, { name: `id${i}` }, { name: `role${i}` }, { name: `content${i}` }, { name: `metadata${i}` }, { name: `ts${i}` }];
+const rowParams = (i: number) => [i + 1, ...[0, 1, 2, 3, 4].map((column) => ({ name: messageParam(i, column) }))];
 
 function isCompiled(value: unknown): value is CompiledQuery {
   return typeof value === 'object' && value !== null && typeof (value as CompiledQuery).sql === 'string' && Array.isArray((value as CompiledQuery).params);

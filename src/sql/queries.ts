@@ -9,7 +9,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { compile } from './compile.js';
 import type { CompiledQuery } from './driver.js';
-import { NO_SEQ_BOUND } from './limits.js';
+import { NO_SEQ_BOUND, messageParam } from './limits.js';
 import { agents, messages, refusals, sessions, users } from '../../drizzle/schema.js';
 import type { ConsecutiveRolePolicy } from '../types.js';
 import type { WriteMode } from '../core/backend.js';
@@ -99,7 +99,8 @@ export function writeMessages(count: number, rule: ConsecutiveRolePolicy, mode: 
     const rows = sql.join(
       Array.from(
         { length: count },
-        (_, i) => sql`(${i + 1}, ${p(`id${i}`)}, ${p(`role${i}`)}, ${p(`content${i}`)}, ${p(`metadata${i}`)}, ${p(`ts${i}`)})`,
+        (_, i) =>
+          sql`(${i + 1}, ${p(messageParam(i, 0))}, ${p(messageParam(i, 1))}, ${p(messageParam(i, 2))}, ${p(messageParam(i, 3))}, ${p(messageParam(i, 4))})`,
       ),
       sql`, `,
     );

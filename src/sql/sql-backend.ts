@@ -78,14 +78,16 @@ export class SqlBackend implements StorageBackend {
     const writes: number[] = [];
     for (let start = 0; start < messages.length; start += q.INSERT_CHUNK) {
       const chunk = messages.length <= q.INSERT_CHUNK ? messages : messages.slice(start, start + q.INSERT_CHUNK);
+      // Message i's parameters are named 5i … 5i + 4 (messageParam in limits.ts): integer keys.
       const values: Record<string, unknown> = { ...ids };
-      chunk.forEach((m, i) => {
-        values[`id${i}`] = m.id;
-        values[`role${i}`] = m.role;
-        values[`content${i}`] = m.json;
-        values[`metadata${i}`] = m.metadata ?? null;
-        values[`ts${i}`] = m.timestamp;
-      });
+      let k = 0;
+      for (const m of chunk) {
+        values[k++] = m.id;
+        values[k++] = m.role;
+        values[k++] = m.json;
+        values[k++] = m.metadata ?? null;
+        values[k++] = m.timestamp;
+      }
       writes.push(statements.length);
       // Each chunk's first fresh message meets the last one the chunk before it kept (the same
       // transaction), so the rule runs on across chunks.
