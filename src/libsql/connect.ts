@@ -94,8 +94,11 @@ export interface LibsqlConnection {
 /** What differs between runtimes: the Drizzle wrapper, migrate-on-open (Node only), the store's class. */
 export interface LibsqlRuntime<S> {
   drizzle(client: Client): LibSQLDatabase<ConvostoreSchema>;
-  /** Applies the bundled migrations; absent where there is no file system to read them from. */
-  migrate?: (driver: LibsqlDriver, db: LibSQLDatabase<ConvostoreSchema>) => Promise<void>;
+  /**
+   * Applies the bundled migrations; absent where there is no file system to read them from. `db`
+   * builds the Drizzle database, only when a migration is due.
+   */
+  migrate?: (driver: LibsqlDriver, db: () => LibSQLDatabase<ConvostoreSchema>) => Promise<void>;
   /** `db` creates the Drizzle database on first call (first access to `store.db`, or a migration). */
   store(backend: SqlBackend, db: () => LibSQLDatabase<ConvostoreSchema>, options: StoreOptions): S;
 }
@@ -131,7 +134,7 @@ export async function connectLibsql<S>(connection: LibsqlConnection, options: Ch
     if (migrate && !runtime.migrate) {
       throw new ValidationError('options.migrate', `${shown}: migrations are applied from Node (\`convostore migrate\`), not from this runtime`);
     }
-    if (migrate) await runtime.migrate!(driver, db());
+    if (migrate) await runtime.migrate!(driver, db);
     else await assertLatestSchema(driver, shown);
     return runtime.store(new SqlBackend(driver, options.maxMessageBytes), db, options.store);
   } catch (error) {

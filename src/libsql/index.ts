@@ -35,7 +35,7 @@ export async function openLibsql(database: string | LibsqlTarget | Client, optio
       migrateOnce(driver, async () => {
         // Loaded only when a migration is due: opening a migrated file does not pay for the migrator.
         const { migrate } = await import('drizzle-orm/libsql/migrator');
-        await migrate(db, migratorConfig);
+        await migrate(db(), migratorConfig);
       }),
     store: (...args) => new SqlChatStorage(...args),
   };
@@ -57,17 +57,24 @@ export async function openLibsql(database: string | LibsqlTarget | Client, optio
   return connectLibsql({ client, transport: target.transport, shown, ownsClient: true, secrets, openNative: libsqlBinding() }, checked, runtime);
 }
 
+type OpenNative = NonNullable<LibsqlConnection['openNative']>;
+/** Resolved once per process (resolving is file system work); null: it could not be loaded. */
+let binding: OpenNative | null | undefined;
+
 /**
  * The `libsql` binding @libsql/client itself opens local files with, resolved from the client so the
  * two are the same version. Undefined if it cannot be loaded: the client then runs the file.
  */
-function libsqlBinding(): LibsqlConnection['openNative'] {
-  try {
-    const Database = createRequire(require.resolve('@libsql/client'))('libsql') as new (path: string, options: { timeout: number }) => NativeDatabase;
-    return (path, options) => new Database(path, options);
-  } catch {
-    return undefined;
+function libsqlBinding(): OpenNative | undefined {
+  if (binding === undefined) {
+    try {
+      const Database = createRequire(require.resolve('@libsql/client'))('libsql') as new (path: string, options: { timeout: number }) => NativeDatabase;
+      binding = (path, options) => new Database(path, options);
+    } catch {
+      binding = null;
+    }
   }
+  return binding ?? undefined;
 }
 
 function libsqlTarget(url: string): LibsqlTarget {
