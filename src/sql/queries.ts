@@ -153,70 +153,70 @@ function writeOne(rows: SQL, rule: ConsecutiveRolePolicy, onConflict: SQL): SQL 
       ON CONFLICT (session_pk, id) ${onConflict}`;
 }
 
-/** user 1, assistant 2, any other role 0: the roles the rule compares, as numbers (see `before` below). */
-const roleCode = (role: SQL) => sql`CASE ${role} WHEN 'user' THEN 1 WHEN 'assistant' THEN 2 ELSE 0 END`;
+/** The roles the rule compares, as one character each: u(ser), a(ssistant), o(ther). */
+const roleChar = (role: SQL) => sql`CASE ${role} WHEN 'user' THEN 'u' WHEN 'assistant' THEN 'a' ELSE 'o' END`;
+/** The character at `position` of a BLOB: substr() on a BLOB is O(1), on TEXT it walks UTF-8 from the start. */
+const charAt = (blob: SQL, position: SQL) => sql`CAST(substr(${blob}, ${position}, 1) AS TEXT)`;
 
 /**
- * Several messages. Each window pass over the chunk (a sort and a buffer of every row, content
- * included) costs about as much as writing the row, so the numbering takes as few as the rule
- * allows: keep and throw one, skip two (whether a message repeats depends on the fresh message
- * before it, and what it is numbered on which of those before it were left out).
- * - `c` is MATERIALIZED: read once, not once per row where the planner would flatten it.
- * - `before`: the last fresh message before the row, as ord * 4 + its role's code, so that a
- *   max() over the rows before finds it and % 4 gives its role, with no partition by freshness.
- * - skip: `last_same` is the last message of the chunk stored identically; the fresh messages before
- *   it are `resent` (neither fresh nor stored: left out).
+ * Several messages. The rule is a left-to-right scan, and SQLite's ways of carrying state along rows
+ * (window functions, a recursive CTE) each cost ~4 µs per row per pass here, as much as writing the
+ * row; a pass of an aggregate costs ~1 µs. So the chunk is decided in two aggregates over strings of
+ * one character per message, read back by position:
+ * - `states`: one index lookup per message: '#' stored, '=' stored identically (skip only), else the
+ *   role's character (fresh, or under skip `resent`: before `last_same`, the last '=').
+ * - `decisions`: 's' stored (takes the ON CONFLICT branch), 'k' appended, '-' left out (resent, or
+ *   a repeat under skip), 'r' a repeat under throw (a NULL seq). A fresh message's `prev` is the
+ *   last fresh character before it: the one just before, or (after stored messages) found by
+ *   trimming them off the prefix; the first compares with `last_role`, the conversation's.
+ * - a message's `pos` is the number of 'k' and 'r' up to it: its ord while none is left out or
+ *   stored (`leading`), else counted on the prefix.
+ * `c` is MATERIALIZED: read once, not once per row where the planner would flatten it.
  */
 function writeMany(rows: SQL, rule: ConsecutiveRolePolicy, onConflict: SQL): SQL {
-  const lastCode =
+  const lastRole =
     rule === 'keep'
       ? sql``
       : sql`,
-          coalesce((SELECT ${roleCode(sql`role`)} FROM ${messages} m WHERE m.session_pk = s.pk AND m.agent_pk = a.pk
-            AND +m.created_at >= ${p('cutoff')} ORDER BY seq DESC LIMIT 1), 0) AS last_code`;
-  const lastSame =
+          coalesce((SELECT ${roleChar(sql`role`)} FROM ${messages} m WHERE m.session_pk = s.pk AND m.agent_pk = a.pk
+            AND +m.created_at >= ${p('cutoff')} ORDER BY seq DESC LIMIT 1), '') AS last_role`;
+  const state =
     rule === 'skip'
-      ? sql`,
-          coalesce((SELECT max(v.ord) FROM v WHERE EXISTS (SELECT 1 FROM ${messages} m WHERE m.session_pk = s.pk AND m.id = v.id
-            AND m.agent_pk = a.pk AND m.role = v.role AND m.content = v.content AND m.metadata IS v.metadata)), 0) AS last_same`
-      : sql``;
-  const fresh = rule === 'skip' ? sql`(stored = 0 AND ord > c.last_same)` : sql`(stored = 0)`;
-  const before = sql`max(CASE WHEN ${fresh} THEN ord * 4 + code END) OVER preceding`;
-  const preceding = sql`WINDOW preceding AS (ORDER BY ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)`;
-  const repeats = sql`fresh AND code > 0 AND code = coalesce(before % 4, c.last_code)`;
-  const numbered =
+      ? sql`CASE (SELECT m.agent_pk = c.agent_pk AND m.role = v.role AND m.content = v.content AND m.metadata IS v.metadata
+            FROM ${messages} m WHERE m.session_pk = c.session_pk AND m.id = v.id) WHEN 1 THEN '=' WHEN 0 THEN '#' ELSE ${roleChar(sql`v.role`)} END`
+      : sql`CASE WHEN EXISTS (SELECT 1 FROM ${messages} m WHERE m.session_pk = c.session_pk AND m.id = v.id) THEN '#' ELSE ${roleChar(sql`v.role`)} END`;
+  const lastSame = rule === 'skip' ? sql`length(rtrim(CAST(states AS TEXT), 'uao#'))` : sql`0`;
+  const ch = charAt(sql`states`, sql`ord`);
+  const prev = sql`coalesce(nullif(CASE WHEN ord - 1 > last_same AND ${charAt(sql`states`, sql`ord - 1`)} <> '#' THEN ${charAt(sql`states`, sql`ord - 1`)}
+            ELSE substr(rtrim(CAST(substr(states, last_same + 1, max(ord - 1 - last_same, 0)) AS TEXT), '#'), -1) END, ''), c.last_role)`;
+  const decision =
     rule === 'keep'
-      ? sql`
-      r AS (SELECT n.*, ${fresh} AS fresh, 0 AS rep, sum(${fresh}) OVER (ORDER BY ord ROWS UNBOUNDED PRECEDING) AS pos FROM n)`
-      : rule === 'throw'
-        ? sql`
-      f AS (
-        SELECT n.*, ${fresh} AS fresh, ${before} AS before, count(CASE WHEN ${fresh} THEN 1 END) OVER preceding + 1 AS pos
-        FROM n ${preceding}
-      ),
-      r AS (SELECT f.*, ${repeats} AS rep FROM f, c)`
-        : sql`
-      f AS (SELECT n.*, ${fresh} AS fresh, ${before} AS before FROM n, c ${preceding}),
-      g AS (SELECT f.*, ${repeats} AS rep FROM f, c),
-      r AS (SELECT g.*, sum(fresh AND NOT rep) OVER (ORDER BY ord ROWS UNBOUNDED PRECEDING) AS pos FROM g)`;
-  const appendSeq = rule === 'throw' ? sql`CASE WHEN r.rep THEN NULL ELSE c.last_seq + r.pos END` : sql`c.last_seq + r.pos`;
-  // Under keep and throw every row is fresh or stored: none is left out.
-  const kept = rule === 'skip' ? sql`(r.stored OR r.fresh) AND NOT r.rep` : sql`1`;
+      ? sql`CASE WHEN ${ch} = '#' THEN 's' ELSE 'k' END`
+      : sql`CASE WHEN ${ch} IN ('#', '=') THEN 's'${rule === 'skip' ? sql` WHEN ord < last_same THEN '-'` : sql``}
+          WHEN ${ch} IN ('u', 'a') AND ${ch} = ${prev} THEN ${rule === 'skip' ? sql`'-'` : sql`'r'`} ELSE 'k' END`;
+  const mine = charAt(sql`decisions`, sql`v.ord`);
+  const pos = sql`CASE WHEN v.ord <= leading THEN v.ord
+          ELSE length(replace(replace(CAST(substr(decisions, 1, v.ord) AS TEXT), 's', ''), '-', '')) END`;
   return sql`
       WITH v(ord, id, role, content, metadata, ts) AS (VALUES ${rows}),
       c AS MATERIALIZED (
         SELECT s.pk AS session_pk, a.pk AS agent_pk,
-          coalesce((SELECT max(seq) FROM ${messages} m WHERE m.session_pk = s.pk AND m.agent_pk = a.pk), 0) AS last_seq${lastCode}${lastSame}
+          coalesce((SELECT max(seq) FROM ${messages} m WHERE m.session_pk = s.pk AND m.agent_pk = a.pk), 0) AS last_seq${lastRole}
         FROM ${sessions} s, ${agents} a
         WHERE s.user_pk = ${userPk} AND s.id = ${p('sessionId')} AND a.id = ${p('agentId')}
       ),
-      n AS (SELECT v.*, ${isStored}${rule === 'keep' ? sql`` : sql`, ${roleCode(sql`v.role`)} AS code`} FROM v, c),${numbered}
+      t AS MATERIALIZED (SELECT CAST(group_concat(${state}, '' ORDER BY ord) AS BLOB) AS states FROM v, c),
+      l AS MATERIALIZED (SELECT states, ${lastSame} AS last_same FROM t),
+      d AS MATERIALIZED (
+        SELECT CAST(group_concat(${decision}, '' ORDER BY ord) AS BLOB) AS decisions FROM v, l, c
+      ),
+      k AS MATERIALIZED (SELECT decisions, length(decisions) - length(ltrim(CAST(decisions AS TEXT), 'kr')) AS leading FROM d)
       ${insertMessages}
-      SELECT c.session_pk, c.agent_pk, CASE WHEN r.stored THEN ${NO_SEQ_BOUND} - r.ord ELSE ${appendSeq} END,
-        r.id, r.role, r.content, r.metadata, r.ts
-      FROM r, c
-      WHERE ${kept}
-      ORDER BY r.stored DESC, r.ord
+      SELECT c.session_pk, c.agent_pk, CASE ${mine} WHEN 's' THEN ${NO_SEQ_BOUND} - v.ord WHEN 'r' THEN NULL ELSE c.last_seq + ${pos} END,
+        v.id, v.role, v.content, v.metadata, v.ts
+      FROM v, k, c
+      WHERE ${mine} <> '-'
+      ORDER BY ${mine} = 's' DESC, v.ord
       ON CONFLICT (session_pk, id) ${onConflict}`;
 }
 
