@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CompiledQuery } from '../src/sql/driver.js';
-import { messageParam } from '../src/sql/limits.js';
+import { messageRowParams } from '../src/sql/limits.js';
 import * as q from '../src/sql/queries.js';
 
 export const GENERATED_PATH = fileURLToPath(new URL('../src/sql/statements.generated.ts', import.meta.url));
@@ -16,7 +16,6 @@ const RULES = ['keep', 'skip', 'throw'] as const;
 const MODES = ['append', 'upsert'] as const;
 /** One row of writeMessages' VALUES list, as queries.ts writes row `i`. */
 const ROW = '(?, ?, ?, ?, ?, ?)';
-const rowParams = (i: number) => [i + 1, ...[0, 1, 2, 3, 4].map((column) => ({ name: messageParam(i, column) }))];
 
 function isCompiled(value: unknown): value is CompiledQuery {
   return typeof value === 'object' && value !== null && typeof (value as CompiledQuery).sql === 'string' && Array.isArray((value as CompiledQuery).params);
@@ -35,7 +34,7 @@ function writeTemplate(rule: (typeof RULES)[number], mode: (typeof MODES)[number
   const suffix = statement.sql.slice(at + marker.length);
   if (prefix.includes('?')) throw new Error(`writeMessages(${count}, ${rule}, ${mode}): parameters before the rows`);
   const rows = statement.params.slice(0, 6 * count);
-  if (JSON.stringify(rows) !== JSON.stringify(Array.from({ length: count }, (_, i) => rowParams(i)).flat())) {
+  if (JSON.stringify(rows) !== JSON.stringify(Array.from({ length: count }, (_, i) => messageRowParams(i)).flat())) {
     throw new Error(`writeMessages(${count}, ${rule}, ${mode}): unexpected row parameters`);
   }
   return { prefix, suffix, suffixParams: statement.params.slice(6 * count) };

@@ -1,4 +1,5 @@
 /** Numbers the SQL statements and the backend share; no Drizzle here, so the store path can load it. */
+import type { Param } from './driver.js';
 
 /** Rows per multi-row INSERT: 6 parameters each keeps a statement far below SQLite's variable limit. */
 export const INSERT_CHUNK = 500;
@@ -11,6 +12,13 @@ export const INSERT_CHUNK = 500;
  */
 export const MESSAGE_PARAMS = 5;
 export const messageParam = (i: number, column: number): string => String(i * MESSAGE_PARAMS + column);
+
+/** Row `i` of writeMessages' VALUES list: its position from 1 (a literal), then message i's five parameters. */
+export function messageRowParams(i: number): Param[] {
+  const params: Param[] = [i + 1];
+  for (let column = 0; column < MESSAGE_PARAMS; column++) params.push({ name: messageParam(i, column) });
+  return params;
+}
 
 /** No bound at all, for the optional `created_at >= cutoff` and seq/position bounds. */
 export const NO_CUTOFF = -Number.MAX_SAFE_INTEGER;

@@ -8,7 +8,7 @@ import type { CompiledQuery, Param } from './driver.js';
 import { writeMessagesTemplates } from './statements.generated.js';
 import type { ConsecutiveRolePolicy } from '../types.js';
 import type { WriteMode } from '../core/backend.js';
-import { messageParam } from './limits.js';
+import { messageRowParams } from './limits.js';
 
 export * from './statements.generated.js';
 export { INSERT_CHUNK, NO_CUTOFF, NO_SEQ_BOUND, FIRST_SESSION_PAGE } from './limits.js';
@@ -27,7 +27,7 @@ export function writeMessages(count: number, rule: ConsecutiveRolePolicy, mode: 
     const params: Param[] = [];
     for (let i = 0; i < count; i++) {
       rows.push(ROW);
-      params.push(i + 1, ...[0, 1, 2, 3, 4].map((column) => ({ name: messageParam(i, column) })));
+      params.push(...messageRowParams(i));
     }
     params.push(...template.suffixParams);
     query = { sql: template.prefix + rows.join(', ') + template.suffix, params };
